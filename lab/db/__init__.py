@@ -11,6 +11,17 @@ Usage (the supervisor)::
     fleet.start_monitor()
     ...
     fleet.stop()
+
+Events (``emit(kind, **fields)``; the event log adds the epoch ``ts``):
+
+``db.bootstrapped`` writer, readers, elapsed_s · ``db.crashed`` instance, role · ``db.writer_down`` instance,
+region, az, reason · ``db.fenced`` instance, was_alive, reason · ``db.promoted`` instance, previous, procedure,
+timeline, lsn · ``db.endpoint_moved`` writer, port, previous, elapsed_s · ``db.reattached`` instance, writer ·
+``db.recloned`` / ``db.reader_rebuilt`` instance, writer, reason, elapsed_s · ``db.reader_down`` instance, region,
+az · ``db.writer_restarted`` / ``db.no_writer`` instance, reason · ``db.switchover_started`` instance, target ·
+``db.global_failover`` writer, lost_region, reason · ``db.region_restored`` region, instances ·
+``db.replication_cut`` region, instances, received_lsn · ``db.replication_restored`` region, outcomes ·
+``db.az_down`` / ``db.az_up`` az · ``db.monitor_error`` error.
 """
 
 from lab.db.fleet import DatabaseFleet

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class NodeRole(str, Enum):
+class NodeRole(StrEnum):
     """The role the control plane gives an instance."""
 
     WRITER = "writer"

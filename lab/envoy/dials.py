@@ -13,18 +13,16 @@ from collections.abc import Mapping
 from aftershock.errors import FaultRefused
 
 
-def validated_dials(regions: tuple[str, ...], current: Mapping[str, int], change: Mapping[str, object]) -> dict[str, int]:
+def validated_dials(
+    regions: tuple[str, ...], current: Mapping[str, int], change: Mapping[str, object]
+) -> dict[str, int]:
     """``current`` updated with ``change``; FaultRefused (nothing changed) on an unknown region or bad value."""
     merged = dict(current)
     for region, value in change.items():
         if region not in regions:
-            raise FaultRefused(
-                f"traffic dial for unknown region {region!r}: use one of {', '.join(regions)}"
-            )
+            raise FaultRefused(f"traffic dial for unknown region {region!r}: use one of {', '.join(regions)}")
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
-            raise FaultRefused(
-                f"traffic dial for {region} is {value!r}: use an integer percentage from 0 to 100"
-            )
+            raise FaultRefused(f"traffic dial for {region} is {value!r}: use an integer percentage from 0 to 100")
         merged[region] = value
     return merged
 

@@ -161,7 +161,10 @@ class AccessRecord:
     path: str
     status: int  # 0: no response was sent
     flags: str  # Envoy response flags, "-" when none (e.g. "UH" no healthy upstream, "UT" timeout)
+    details: str | None  # Envoy's response code details, e.g. "via_upstream", "no_healthy_upstream"
     upstream_cluster: str | None
     upstream_host: str | None
     pod: str | None  # the X-Pod response header
+    region: str | None  # the X-Region response header
+    az: str | None  # the X-AZ response header
     request_id: str | None

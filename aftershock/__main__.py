@@ -1,0 +1,5 @@
+"""``python -m aftershock`` is the ``aftershock`` command."""
+
+from aftershock.cli import main
+
+main()
