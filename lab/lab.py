@@ -362,6 +362,7 @@ class Lab:
                               global_writer_endpoint=f"127.0.0.1:{self.layout.db_writer}",
                               database=topology.DB_NAME, user=topology.DB_USER, password_from="lab",
                               clusters=clusters),
+            objectives_tier="lab",
             lab=LabControl(control_url=control_url, home=str(self.lab_dir)),
         )
 

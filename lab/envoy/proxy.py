@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from aftershock.errors import FaultRefused, LabError
 from lab import procs
 from lab.envoy import config
@@ -246,7 +248,10 @@ class EnvoyProxy:
         return Applied(resource, version, written, time.time())
 
     def _version_in_force(self, stat: str) -> int:
-        value = self._admin.stats(f"^{re.escape(stat)}$").get(stat, "")
+        try:
+            value = self._admin.stats(f"^{re.escape(stat)}$").get(stat, "")
+        except httpx.HTTPError:  # still starting: the admin listener is not up yet
+            return -1
         return int(value) if value.isdigit() else -1
 
     # -- observation -----------------------------------------------------------------------------------

@@ -1,0 +1,51 @@
+"""What a Chaos Toolkit activity needs, resolved from the experiment configuration.
+
+Experiments declare (so plain ``chaos run`` works too)::
+
+    configuration:
+      aftershock_target: {type: env, key: AFTERSHOCK_TARGET, default: lab}
+      aftershock_run_dir: {type: env, key: AFTERSHOCK_RUN_DIR, default: ""}
+
+``aftershock run`` sets both variables; under plain ``chaos run`` the aftershock control creates the run
+folder and sets ``AFTERSHOCK_RUN_DIR`` before any activity runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aftershock.errors import HarnessError
+from aftershock.runfolder import RUN_DIR_ENV, RunFolder
+from aftershock.target import Target, load_target
+from faults.driver import Driver, driver_for
+
+TARGET_ENV = "AFTERSHOCK_TARGET"
+
+
+def target_ref(configuration: Mapping[str, Any] | None) -> str:
+    ref = (configuration or {}).get("aftershock_target") or os.environ.get(TARGET_ENV) or "lab"
+    return str(ref)
+
+
+def run_folder(configuration: Mapping[str, Any] | None) -> RunFolder:
+    path = (configuration or {}).get("aftershock_run_dir") or os.environ.get(RUN_DIR_ENV)
+    if not path:
+        raise HarnessError("no run folder: declare the aftershock control in the experiment's controls, "
+                           "or run it with `aftershock run`")
+    return RunFolder(Path(str(path)))
+
+
+@dataclass(frozen=True)
+class ActivityContext:
+    target: Target
+    driver: Driver
+    run: RunFolder
+
+    @classmethod
+    def from_configuration(cls, configuration: Mapping[str, Any] | None) -> ActivityContext:
+        target = load_target(target_ref(configuration))
+        return cls(target=target, driver=driver_for(target), run=run_folder(configuration))

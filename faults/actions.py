@@ -1,0 +1,156 @@
+"""Chaos Toolkit actions: target-agnostic faults and their rollbacks.
+
+Each fault validates its arguments against the target before changing anything, writes ``fault.start`` /
+``fault.end`` markers (RTO is measured from ``fault.start``), and records its reverts in the run's fault
+journal before returning. ``revert_faults`` is the universal rollback.
+
+Usage in an experiment::
+
+    method:
+      - type: action
+        name: lose-an-az
+        provider: {type: python, module: faults.actions, func: az_outage, arguments: {az: ""}}
+    rollbacks:
+      - type: action
+        name: revert-faults
+        provider: {type: python, module: faults.actions, func: revert_faults}
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aftershock.activity_context import ActivityContext
+from aftershock.errors import FaultRefused
+from faults.journal import record_injected, revert_outstanding
+from faults.outcome import FaultOutcome
+
+__all__ = [
+    "az_outage",
+    "crash_writer",
+    "cut_replication",
+    "failover_global_database",
+    "kill_pods",
+    "revert_faults",
+    "set_traffic_dial",
+    "switchover_global_database",
+    "wait_until_healthy",
+]
+
+Configuration = dict[str, Any] | None
+Secrets = dict[str, Any] | None
+
+
+def _inject(action: str, configuration: Configuration, call: Callable[[ActivityContext], FaultOutcome],
+            **args: Any) -> dict[str, Any]:
+    ctx = ActivityContext.from_configuration(configuration)
+    started = ctx.run.mark("fault.start", action=action, args=args)
+    outcome = call(ctx)
+    ended = ctx.run.mark("fault.end", action=action, description=outcome.description)
+    fault_id = record_injected(ctx.run, action, outcome, started)
+    return {"fault_id": fault_id, "action": action, "description": outcome.description,
+            "details": outcome.details, "started_at": started, "ended_at": ended,
+            "reverts": [c.method for c in outcome.reverts]}
+
+
+def _region_or(ctx: ActivityContext, region: str, default: str) -> str:
+    return ctx.target.region(region or default).name
+
+
+def az_outage(az: str = "", configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """The primary region loses one AZ: its pods and database node die, its load-balancer targets go away
+    and nothing is scheduled there. ``az`` empty: the AZ that holds the database writer."""
+
+    def call(ctx: ActivityContext) -> FaultOutcome:
+        chosen = az
+        if not chosen:
+            writer = ctx.driver.observe().writer
+            instances = [i for c in (ctx.target.database.clusters if ctx.target.database else ()) for i in c.instances]
+            chosen = next((i.az for i in instances if i.name == writer), ctx.target.primary.azs[0])
+        ctx.target.az(chosen)
+        return ctx.driver.az_outage(chosen)
+
+    return _inject("az_outage", configuration, call, az=az)
+
+
+def kill_pods(region: str = "", percent: float = 0.0, count: int = 0, az: str = "",
+              configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """Kill shop pods in ``region`` (default: the primary): ``percent`` of them (rounded up) or ``count``."""
+    if (percent > 0) == (count > 0):
+        raise FaultRefused("kill_pods needs exactly one of percent (0-100] or count (>= 1)")
+
+    def call(ctx: ActivityContext) -> FaultOutcome:
+        name = _region_or(ctx, region, ctx.target.primary.name)
+        return ctx.driver.kill_pods(name, az=az or None, count=count or None, percent=percent or None)
+
+    return _inject("kill_pods", configuration, call, region=region, percent=percent, count=count, az=az)
+
+
+def crash_writer(configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """Crash the database writer; the in-region reader must take over."""
+    return _inject("crash_writer", configuration, lambda ctx: ctx.driver.crash_writer())
+
+
+def failover_global_database(to_region: str = "", configuration: Configuration = None,
+                             secrets: Secrets = None) -> dict[str, Any]:
+    """Unplanned global failover: the writer's region is lost, ``to_region`` (default: the secondary) is
+    promoted; data loss allowed. Reverted by rebuilding the lost region and switching back."""
+
+    def call(ctx: ActivityContext) -> FaultOutcome:
+        secondary = ctx.target.secondary.name if ctx.target.secondary else ""
+        return ctx.driver.failover_global_database(_region_or(ctx, to_region, secondary))
+
+    return _inject("failover_global_database", configuration, call, to_region=to_region)
+
+
+def switchover_global_database(to_region: str = "", configuration: Configuration = None,
+                               secrets: Secrets = None) -> dict[str, Any]:
+    """Planned global switchover to ``to_region`` (default: the secondary); no data loss."""
+
+    def call(ctx: ActivityContext) -> FaultOutcome:
+        secondary = ctx.target.secondary.name if ctx.target.secondary else ""
+        return ctx.driver.switchover_global_database(_region_or(ctx, to_region, secondary))
+
+    return _inject("switchover_global_database", configuration, call, to_region=to_region)
+
+
+def set_traffic_dial(region: str = "", dial: int = 0, configuration: Configuration = None,
+                     secrets: Secrets = None) -> dict[str, Any]:
+    """Set the front door's traffic dial of ``region`` (default: the primary) to ``dial`` percent."""
+    if not isinstance(dial, int) or isinstance(dial, bool) or not 0 <= dial <= 100:
+        raise FaultRefused(f"set_traffic_dial: dial must be an integer 0-100, got {dial!r}")
+
+    def call(ctx: ActivityContext) -> FaultOutcome:
+        return ctx.driver.set_traffic_dial(_region_or(ctx, region, ctx.target.primary.name), dial)
+
+    return _inject("set_traffic_dial", configuration, call, region=region, dial=dial)
+
+
+def cut_replication(region: str = "", configuration: Configuration = None,
+                    secrets: Secrets = None) -> dict[str, Any]:
+    """Cut replication into ``region`` (default: the secondary): later writes never reach it."""
+
+    def call(ctx: ActivityContext) -> FaultOutcome:
+        secondary = ctx.target.secondary.name if ctx.target.secondary else ""
+        return ctx.driver.cut_replication(_region_or(ctx, region, secondary))
+
+    return _inject("cut_replication", configuration, call, region=region)
+
+
+def revert_faults(configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """Rollback: revert every fault this run injected that is not reverted yet (newest first)."""
+    ctx = ActivityContext.from_configuration(configuration)
+    done = revert_outstanding(ctx.run, ctx.driver, by="rollback")
+    return {"reverted": done}
+
+
+def wait_until_healthy(timeout_s: float = 120.0, configuration: Configuration = None,
+                       secrets: Secrets = None) -> dict[str, Any]:
+    """Rollback: wait until the target is back to its baseline (replicas ready, writer home, dials)."""
+    ctx = ActivityContext.from_configuration(configuration)
+    started = time.time()
+    observation = ctx.driver.wait_healthy(timeout_s)
+    ctx.run.mark("target.healthy", waited_s=round(time.time() - started, 3))
+    return {"healthy": observation.healthy, "waited_s": round(time.time() - started, 3), "writer": observation.writer}

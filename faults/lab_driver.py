@@ -1,0 +1,123 @@
+"""The lab driver: faults and observers through the lab's control API."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aftershock.errors import HarnessError, TargetError
+from aftershock.target import Target
+from faults.driver import Observation, RegionReplicas
+from faults.outcome import FaultOutcome, RevertCall
+from lab.client import LabClient
+
+# control API action -> driver method, for the reverts the lab proposes
+_REVERT_METHODS = {
+    "faults/az-restore": "az_restore",
+    "faults/traffic-dial": "set_traffic_dial",
+    "faults/global-switchover": "switchover_global_database",
+    "faults/restore-region": "restore_database_region",
+    "faults/restore-replication": "restore_replication",
+}
+
+
+class LabDriver:
+    """Drives the embedded lab described by ``target`` (``kind: lab``)."""
+
+    def __init__(self, target: Target) -> None:
+        if target.lab is None:
+            raise TargetError(f"target {target.name!r} has no lab section: is it a lab target?")
+        self.target = target
+        self._client = LabClient(target.lab.control_url)
+
+    def __repr__(self) -> str:
+        return f"LabDriver({self.target.lab.control_url if self.target.lab else '?'})"
+
+    def _fault(self, path: str, **body: Any) -> FaultOutcome:
+        result = self._client.post(path, {k: v for k, v in body.items() if v is not None})
+        revert = result.get("revert")
+        calls: list[RevertCall] = []
+        if revert:
+            args = dict(revert["args"])
+            method = _REVERT_METHODS[revert["action"]]
+            calls.append(RevertCall(method, {"to_region": args["region"]} if method.startswith("switchover") else args))
+            if method == "restore_database_region":  # then move the writer back where it was
+                calls.append(RevertCall("switchover_global_database", {"to_region": args["region"]}))
+        return FaultOutcome(result["did"], result.get("details") or {}, tuple(calls))
+
+    # -- faults --------------------------------------------------------------------------------------
+    def kill_pods(self, region: str, *, az: str | None, count: int | None, percent: float | None) -> FaultOutcome:
+        return self._fault("faults/kill-pods", region=region, az=az, count=count, percent=percent)
+
+    def az_outage(self, az: str) -> FaultOutcome:
+        return self._fault("faults/az-outage", az=az)
+
+    def az_restore(self, az: str) -> FaultOutcome:
+        return self._fault("faults/az-restore", az=az)
+
+    def crash_writer(self) -> FaultOutcome:
+        return self._fault("faults/crash-writer")
+
+    def failover_global_database(self, to_region: str) -> FaultOutcome:
+        return self._fault("faults/global-failover", region=to_region)
+
+    def switchover_global_database(self, to_region: str) -> FaultOutcome:
+        return self._fault("faults/global-switchover", region=to_region)
+
+    def restore_database_region(self, region: str) -> FaultOutcome:
+        return self._fault("faults/restore-region", region=region)
+
+    def set_traffic_dial(self, region: str, dial: int) -> FaultOutcome:
+        return self._fault("faults/traffic-dial", region=region, dial=dial)
+
+    def cut_replication(self, region: str) -> FaultOutcome:
+        return self._fault("faults/cut-replication", region=region)
+
+    def restore_replication(self, region: str) -> FaultOutcome:
+        return self._fault("faults/restore-replication", region=region)
+
+    # -- observers -----------------------------------------------------------------------------------
+    def observe(self) -> Observation:
+        status = self._client.get("status")
+        db = status["database"]
+        nodes = {n["name"]: n for n in db["nodes"]}
+        writer = db.get("writer")
+        lag_bytes: dict[str, int | None] = {}
+        lag_s: dict[str, float | None] = {}
+        for node in db["nodes"]:
+            if node["role"] == "reader":
+                lag_bytes[node["name"]] = node.get("lag_bytes")
+                lag_s[node["name"]] = node.get("lag_seconds")
+        replicas = tuple(RegionReplicas(d["region"], d["desired"], d["ready"]) for d in status["deployments"])
+        dials = {k: int(v) for k, v in status["dials"].items()}
+        baseline_dials = {g.region: g.traffic_dial for g in self.target.front_door.endpoint_groups}
+        healthy = (
+            writer is not None
+            and nodes[writer]["region"] == self.target.primary.name
+            and not status["azs_down"]
+            and dials == baseline_dials
+            and all(r.ready >= r.desired > 0 for r in replicas)
+            and all(n["alive"] for n in db["nodes"])
+        )
+        return Observation(
+            ts=float(status["ts"]), writer=writer, writer_region=nodes[writer]["region"] if writer else None,
+            replicas=replicas, dials=dials, azs_down=tuple(status["azs_down"]),
+            replication_lag_bytes=lag_bytes, replication_lag_s=lag_s, healthy=healthy,
+        )
+
+    def wait_healthy(self, timeout_s: float) -> Observation:
+        """Wait until the lab is back to its baseline: writer in the primary, dials, no AZ down, replicas ready."""
+        deadline = time.monotonic() + timeout_s
+        observation = self.observe()
+        while not observation.healthy:
+            if time.monotonic() > deadline:
+                raise HarnessError(f"the lab did not return to its baseline within {timeout_s:.0f} s: "
+                                   f"{observation}; check `aftershock lab status`")
+            time.sleep(0.25)
+            observation = self.observe()
+        return observation
+
+    def writer_conninfo(self) -> str:
+        from probes.db_credentials import resolve_writer_conninfo
+
+        return resolve_writer_conninfo({"aftershock_target": "lab"})

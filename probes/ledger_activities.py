@@ -1,0 +1,75 @@
+"""Chaos Toolkit probes of the RPO ledger (python providers: ``module: probes.ledger_activities``).
+
+They find the run through the experiment's configuration:
+
+* ``aftershock_run_dir`` (required): the run folder holding ``ledger.jsonl``;
+* ``aftershock_run_id`` (optional): which run of the ledger; by default the only run the file holds;
+* ``aftershock_target`` (optional, default ``lab``): the target whose global writer endpoint is read back
+  (see :func:`probes.db_credentials.resolve_writer_conninfo`).
+
+Example (experiment JSON)::
+
+    {"type": "probe", "name": "rpo-ledger",
+     "provider": {"type": "python", "module": "probes.ledger_activities", "func": "ledger_result",
+                  "arguments": {"timeout_s": 30}}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aftershock.errors import UsageError
+from probes.db_credentials import resolve_writer_conninfo
+from probes.ledger import LedgerError, read_back
+from probes.ledger_record import Outcome, read_ledger
+
+__all__ = ["ledger_progress", "ledger_result"]
+
+
+def ledger_result(timeout_s: float = 30.0, configuration: dict[str, Any] | None = None,
+                  secrets: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Read the run's RPO ledger back from the (new) writer: kept, lost, in-doubt and failed writes, and RPO.
+
+    Retries connecting for up to ``timeout_s`` seconds. Returns :meth:`probes.ledger.LedgerResult.to_dict`
+    (``lost``, ``rpo_s``, ``lost_seqs``, ``rpo_definition``, ...). ``secrets`` is unused: the password comes from
+    the target (``database.password_from``).
+    """
+    run_dir = _run_dir(configuration)
+    run_id = _run_id(configuration, run_dir)
+    return read_back(resolve_writer_conninfo(configuration), run_dir, run_id, timeout_s=timeout_s).to_dict()
+
+
+def ledger_progress(configuration: dict[str, Any] | None = None,
+                    secrets: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The writer's own view so far, from ``ledger.jsonl`` only (no database access): attempts by outcome and the
+    last acknowledgement time (``null`` before the first one)."""
+    run_dir = _run_dir(configuration)
+    run_id = _run_id(configuration, run_dir)
+    records = read_ledger(run_dir, run_id).records
+    counts = {o.value: sum(r.outcome is o for r in records) for o in Outcome}
+    acks = [r.acked_at for r in records if r.acked_at is not None]
+    return {"run_id": run_id, "attempted": len(records), **counts, "last_acked_at": max(acks, default=None)}
+
+
+def _run_dir(configuration: Mapping[str, Any] | None) -> Path:
+    value = (configuration or {}).get("aftershock_run_dir")
+    if not value:
+        raise UsageError("the experiment configuration has no aftershock_run_dir: set it to the run folder "
+                         "that holds ledger.jsonl (the aftershock controls set it)")
+    return Path(str(value))
+
+
+def _run_id(configuration: Mapping[str, Any] | None, run_dir: Path) -> str:
+    value = (configuration or {}).get("aftershock_run_id")
+    if value:
+        return str(value)
+    runs = read_ledger(run_dir).run_ids
+    if len(runs) == 1:
+        return runs[0]
+    if not runs:
+        raise LedgerError(f"{run_dir} has no RPO ledger: start the ledger writer (probes.ledger.LedgerWriter) "
+                          "before the fault")
+    raise LedgerError(f"the ledger in {run_dir} holds runs {', '.join(runs)}: set aftershock_run_id in the "
+                      "experiment configuration to pick one")

@@ -1,0 +1,32 @@
+"""Reading the live run folder from a probe: the timeline so far, the fault start, measurements."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aftershock.runfolder import RunFolder
+from aftershock.timeline.store import Timeline, read_timeline
+
+MEASUREMENTS = "measurements.jsonl"
+
+
+def timeline_now(run: RunFolder) -> Timeline:
+    """The timeline as written so far (empty when the load has not written anything yet)."""
+    try:
+        return read_timeline(run.path)
+    except FileNotFoundError:
+        return Timeline.from_pieces([])
+
+
+def last_fault_start(run: RunFolder) -> float | None:
+    """Epoch seconds of the most recent ``fault.start`` marker (what RTO is measured from)."""
+    starts = [r["ts"] for r in run.records("markers.jsonl") if r["kind"] == "fault.start"]
+    return max(starts) if starts else None
+
+
+def record(run: RunFolder, kind: str, **fields: Any) -> dict[str, Any]:
+    """Store a measurement for the summary; returns it."""
+    measurement = {"ts": time.time(), "kind": kind, **fields}
+    run.append(MEASUREMENTS, measurement)
+    return measurement

@@ -1,0 +1,62 @@
+"""SLO probes over the live timeline (steady-state hypothesis): error rate and p95 latency.
+
+Each looks at the last ``window_s`` seconds of traffic that have been delivered (the timeline lags the
+requests by up to ~0.5 s), waiting up to ``wait_s`` for at least ``min_requests`` requests.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aftershock.activity_context import run_folder
+from aftershock.timeline.analysis import Window, select
+from probes.live import record, timeline_now
+
+__all__ = ["error_rate_within", "p95_latency_within"]
+
+DELIVERY_LAG_S = 0.6
+
+
+def _recent_window(configuration: dict[str, Any] | None, window_s: float, min_requests: int,
+                   wait_s: float) -> Window | None:
+    """All requests that started in the last ``window_s`` delivered seconds, folded into one window."""
+    run = run_folder(configuration)
+    deadline = time.monotonic() + wait_s
+    while True:
+        timeline = timeline_now(run)
+        end_ms = (time.time() - DELIVERY_LAG_S) * 1000
+        start_ms = end_ms - window_s * 1000
+        window = Window(int(start_ms), int(window_s * 1000))
+        for bucket in select(timeline):
+            if start_ms <= bucket.start_ms < end_ms:
+                window = window.add(bucket)
+        if window.total >= min_requests:
+            return window
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.25)
+
+
+def error_rate_within(max_error_rate: float = 0.01, window_s: float = 5.0, min_requests: int = 20,
+                      wait_s: float = 20.0, configuration: dict[str, Any] | None = None,
+                      secrets: dict[str, Any] | None = None) -> bool:
+    """True when failed/total over the last ``window_s`` seconds is at most ``max_error_rate``."""
+    window = _recent_window(configuration, window_s, min_requests, wait_s)
+    rate = None if window is None else window.fail / window.total
+    ok = rate is not None and rate <= max_error_rate
+    record(run_folder(configuration), "slo.error_rate", value=rate, limit=max_error_rate, met=ok,
+           requests=window.total if window else 0)
+    return ok
+
+
+def p95_latency_within(max_p95_ms: float = 500.0, window_s: float = 5.0, min_requests: int = 20,
+                       wait_s: float = 20.0, configuration: dict[str, Any] | None = None,
+                       secrets: dict[str, Any] | None = None) -> bool:
+    """True when the p95 latency over the last ``window_s`` seconds is at most ``max_p95_ms``."""
+    window = _recent_window(configuration, window_s, min_requests, wait_s)
+    p95 = None if window is None else window.percentile(0.95)
+    ok = p95 is not None and p95 <= max_p95_ms
+    record(run_folder(configuration), "slo.p95_ms", value=p95, limit=max_p95_ms, met=ok,
+           requests=window.total if window else 0)
+    return ok
