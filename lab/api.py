@@ -52,7 +52,7 @@ def _handler_for(lab: Lab) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "aftershock-lab"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet: the event log records faults
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
         def do_GET(self) -> None:

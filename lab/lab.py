@@ -139,8 +139,7 @@ class Lab:
         for region, dep in self.settings.deployments.items():
             self.controller.add_deployment("shop", region, topology.region(region).azs, dep.replicas)
         self.controller.start()
-        self.fleet.bootstrap(lambda conninfo: load_schema_and_seed(
-            conninfo, products=self.settings.products, users=self.settings.users))
+        self.fleet.bootstrap(self._load_schema)
         envoy_thread.join()
         if envoy_error:
             raise LabError(f"Envoy did not start: {envoy_error[0]}") from envoy_error[0]
@@ -152,6 +151,10 @@ class Lab:
             self._on_targets(region, self.controller.ready_targets(region))
         self.fleet.start_monitor()
         self.hpa.start()
+
+    def _load_schema(self, conninfo: str) -> None:
+        seeded = load_schema_and_seed(conninfo, products=self.settings.products, users=self.settings.users)
+        self._emit("db.seeded", products=seeded.products, users=seeded.users, seconds=round(seeded.seconds, 3))
 
     def stop(self) -> None:
         """Stop every part; each step runs even if an earlier one failed."""

@@ -27,6 +27,7 @@ from psycopg import ProgrammingError
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from aftershock import paths
+from aftershock.activity_context import target_ref
 from aftershock.errors import TargetError
 from aftershock.target import Target, load_target
 
@@ -85,12 +86,11 @@ class Conninfo:
 def resolve_writer_conninfo(configuration: Mapping[str, Any] | None, *, connect_timeout: int = 1) -> str:
     """The conninfo (with password) of the target's global writer endpoint.
 
-    The target is ``configuration["aftershock_target"]`` (default ``"lab"``: the running lab's
-    ``target.yaml``, under ``$AFTERSHOCK_HOME``); raises :class:`~aftershock.errors.TargetError` naming what is
-    missing and the fix.
+    The target is ``configuration["aftershock_target"]``, else ``$AFTERSHOCK_TARGET``, else ``"lab"`` (the running
+    lab's ``target.yaml``, under ``$AFTERSHOCK_HOME``); raises :class:`~aftershock.errors.TargetError` naming what
+    is missing and the fix.
     """
-    ref = str((configuration or {}).get("aftershock_target") or "lab")
-    target = load_target(ref)
+    target = load_target(target_ref(configuration))
     db = target.database
     if db is None:
         raise TargetError(f"target {target.name!r} has no database section: add database.global_writer_endpoint, "

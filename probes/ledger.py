@@ -39,7 +39,7 @@ from probes.db_credentials import Conninfo
 from probes.ledger_analysis import RPO_DEFINITION, LedgerResult, classify
 from probes.ledger_record import read_ledger
 from probes.ledger_session import StallGuard
-from probes.ledger_writer import LedgerError, LedgerStats, LedgerWriter
+from probes.ledger_writer import LedgerError, LedgerStats, LedgerWriter, secret_conninfo
 
 __all__ = ["RPO_DEFINITION", "LedgerError", "LedgerResult", "LedgerStats", "LedgerWriter", "read_back"]
 
@@ -54,7 +54,7 @@ def read_back(conninfo: str, run_dir: Path, run_id: str, *, timeout_s: float = 3
     writer still runs is consistent (later writes are simply not counted). Connecting is retried, only to a
     read-write server, until it answers or ``timeout_s`` passes (then :class:`LedgerError`).
     """
-    secret = Conninfo(conninfo)
+    secret = secret_conninfo(conninfo, run_id)
     ledger = read_ledger(Path(run_dir), run_id)
     present = _present_seqs(secret, [r.seq for r in ledger.records], run_id, timeout_s) if ledger.records else set()
     return classify(ledger.records, present, run_id=run_id, skipped_lines=ledger.skipped_lines)

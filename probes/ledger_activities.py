@@ -1,11 +1,11 @@
 """Chaos Toolkit probes of the RPO ledger (python providers: ``module: probes.ledger_activities``).
 
-They find the run through the experiment's configuration:
+They find the run through the experiment's configuration (see :mod:`aftershock.activity_context`):
 
-* ``aftershock_run_dir`` (required): the run folder holding ``ledger.jsonl``;
+* ``aftershock_run_dir`` (else ``$AFTERSHOCK_RUN_DIR``): the run folder holding ``ledger.jsonl``;
 * ``aftershock_run_id`` (optional): which run of the ledger; by default the only run the file holds;
-* ``aftershock_target`` (optional, default ``lab``): the target whose global writer endpoint is read back
-  (see :func:`probes.db_credentials.resolve_writer_conninfo`).
+* ``aftershock_target`` (else ``$AFTERSHOCK_TARGET``, else ``lab``): the target whose global writer endpoint is
+  read back (see :func:`probes.db_credentials.resolve_writer_conninfo`).
 
 Example (experiment JSON)::
 
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from aftershock.errors import UsageError
+from aftershock.activity_context import run_folder
 from probes.db_credentials import resolve_writer_conninfo
 from probes.ledger import LedgerError, read_back
 from probes.ledger_record import Outcome, read_ledger
@@ -54,11 +54,7 @@ def ledger_progress(configuration: dict[str, Any] | None = None,
 
 
 def _run_dir(configuration: Mapping[str, Any] | None) -> Path:
-    value = (configuration or {}).get("aftershock_run_dir")
-    if not value:
-        raise UsageError("the experiment configuration has no aftershock_run_dir: set it to the run folder "
-                         "that holds ledger.jsonl (the aftershock controls set it)")
-    return Path(str(value))
+    return run_folder(configuration).path
 
 
 def _run_id(configuration: Mapping[str, Any] | None, run_dir: Path) -> str:

@@ -12,7 +12,7 @@ ack time. In-doubt writes never count as lost (nobody was told they were written
 from __future__ import annotations
 
 from collections.abc import Iterable, Set
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from probes.ledger_record import LedgerRecord, Outcome
@@ -57,7 +57,7 @@ class LedgerResult:
     first_sent_at: float | None
     last_sent_at: float | None
     skipped_lines: int = 0
-    rpo_definition: str = RPO_DEFINITION
+    rpo_definition: str = field(default=RPO_DEFINITION, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values (tuples as lists)."""

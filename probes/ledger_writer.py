@@ -29,7 +29,7 @@ from probes.db_credentials import Conninfo
 from probes.ledger_record import FORMAT_VERSION, LEDGER_FILE, LedgerRecord, Outcome, format_line
 from probes.ledger_session import StallGuard, WriterSession
 
-__all__ = ["MAX_WRITES_PER_RUN", "LedgerError", "LedgerStats", "LedgerWriter"]
+__all__ = ["MAX_WRITES_PER_RUN", "LedgerError", "LedgerStats", "LedgerWriter", "secret_conninfo"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,14 @@ class LedgerError(HarnessError):
     def __init__(self, message: str, *, run_id: str | None = None) -> None:
         super().__init__(message)
         self.run_id = run_id
+
+
+def secret_conninfo(conninfo: str, run_id: str) -> Conninfo:
+    """``conninfo`` wrapped so that it never shows its password; a :class:`LedgerError` when it is invalid."""
+    try:
+        return Conninfo(conninfo)
+    except ValueError as exc:
+        raise LedgerError(f"{exc}: pass a libpq conninfo (key=value or postgresql:// URI)", run_id=run_id) from None
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,7 @@ class LedgerWriter:
                               run_id=run_id)
         if io_timeout_s <= 0:
             raise LedgerError(f"io_timeout_s {io_timeout_s} must be > 0: use a few seconds", run_id=run_id)
-        self._conninfo = Conninfo(conninfo)
+        self._conninfo = secret_conninfo(conninfo, run_id)
         self.run_dir = Path(run_dir)
         self.run_id = run_id
         self.rate_per_s = float(rate_per_s)
