@@ -26,13 +26,18 @@ from faults.driver import Driver, driver_for
 TARGET_ENV = "AFTERSHOCK_TARGET"
 
 
+def config_str(configuration: Mapping[str, Any] | None, key: str) -> str:
+    """A resolved string setting; an unresolved ``{type: env, ...}`` mapping (raw experiment) counts as unset."""
+    value = (configuration or {}).get(key)
+    return value if isinstance(value, str) else ""
+
+
 def target_ref(configuration: Mapping[str, Any] | None) -> str:
-    ref = (configuration or {}).get("aftershock_target") or os.environ.get(TARGET_ENV) or "lab"
-    return str(ref)
+    return config_str(configuration, "aftershock_target") or os.environ.get(TARGET_ENV) or "lab"
 
 
 def run_folder(configuration: Mapping[str, Any] | None) -> RunFolder:
-    path = (configuration or {}).get("aftershock_run_dir") or os.environ.get(RUN_DIR_ENV)
+    path = config_str(configuration, "aftershock_run_dir") or os.environ.get(RUN_DIR_ENV)
     if not path:
         raise HarnessError("no run folder: declare the aftershock control in the experiment's controls, "
                            "or run it with `aftershock run`")

@@ -41,14 +41,14 @@ def main() -> None:
 
 def _register() -> None:
     from aftershock.cli_lab import lab
+    from aftershock.cli_load import load_command
+    from aftershock.cli_run import demo_command, recover_command, run_command
 
     main.add_command(lab)
-    try:
-        from aftershock.cli_load import load_command
-    except ImportError:  # the load command lives in its own module
-        pass
-    else:
-        main.add_command(load_command, "load")
+    main.add_command(load_command, "load")
+    main.add_command(run_command, "run")
+    main.add_command(recover_command, "recover")
+    main.add_command(demo_command, "demo")
 
 
 _register()

@@ -163,7 +163,7 @@ class LedgerWriter:
 
     def _run(self, out: IO[str], seq_base: int, epoch0: float, mono0: float) -> None:
         counts = {o: 0 for o in Outcome}
-        sent: list[float] = []
+        first_sent = last_sent = 0.0
         skipped = 0
         failure: str | None = None
         last_kind: str | None = None
@@ -191,7 +191,7 @@ class LedgerWriter:
                         out.write(format_line(record.to_json()))
                         out.flush()
                         counts[record.outcome] += 1
-                        sent.append(record.sent_at)
+                        first_sent, last_sent = first_sent or record.sent_at, record.sent_at
                         last_kind = self._log_change(last_kind, record)
                         slot += 1
                 finally:
@@ -201,17 +201,18 @@ class LedgerWriter:
                                             f"{type(exc).__name__}: {exc}")
             log.error(failure)
         stopped = clock()
+        attempted = sum(counts.values())
         try:
             out.write(format_line({"kind": "end", "run_id": self.run_id, "stopped_at": round(stopped, 6),
-                                   "attempted": len(sent), "skipped_slots": skipped, "failure": failure}))
+                                   "attempted": attempted, "skipped_slots": skipped, "failure": failure}))
         except OSError as exc:
             failure = failure or f"the ledger of run {self.run_id} could not be closed: {exc}"
             log.error(failure)
         finally:
             out.close()
-        rate = (len(sent) - 1) / (sent[-1] - sent[0]) if len(sent) > 1 and sent[-1] > sent[0] else 0.0
+        rate = (attempted - 1) / (last_sent - first_sent) if attempted > 1 and last_sent > first_sent else 0.0
         self._stats = LedgerStats(
-            run_id=self.run_id, attempted=len(sent), acknowledged=counts[Outcome.OK],
+            run_id=self.run_id, attempted=attempted, acknowledged=counts[Outcome.OK],
             in_doubt=counts[Outcome.IN_DOUBT], failed=counts[Outcome.FAILED], rejected=counts[Outcome.REJECTED],
             skipped_slots=skipped, started_at=epoch0, stopped_at=stopped, write_rate_per_s=rate, failure=failure)
 

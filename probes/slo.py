@@ -11,7 +11,7 @@ from typing import Any
 
 from aftershock.activity_context import run_folder
 from aftershock.timeline.analysis import Window, select
-from probes.live import record, timeline_now
+from probes.live import MEASUREMENTS, record, timeline_now
 
 __all__ = ["error_rate_within", "p95_latency_within"]
 
@@ -20,13 +20,19 @@ DELIVERY_LAG_S = 0.6
 
 def _recent_window(configuration: dict[str, Any] | None, window_s: float, min_requests: int,
                    wait_s: float) -> Window | None:
-    """All requests that started in the last ``window_s`` delivered seconds, folded into one window."""
+    """All requests that started in the last ``window_s`` delivered seconds, folded into one window.
+
+    After a measured recovery the window starts no earlier than the recovery: the hypothesis after the method
+    asks whether the steady state is back, not whether the outage happened (RTO already says that).
+    """
     run = run_folder(configuration)
+    recovered = [m["recovered_at"] for m in run.records(MEASUREMENTS) if m["kind"] == "rto" and m["recovered_at"]]
+    not_before_ms = max(recovered) * 1000 if recovered else 0.0
     deadline = time.monotonic() + wait_s
     while True:
         timeline = timeline_now(run)
         end_ms = (time.time() - DELIVERY_LAG_S) * 1000
-        start_ms = end_ms - window_s * 1000
+        start_ms = max(end_ms - window_s * 1000, not_before_ms)
         window = Window(int(start_ms), int(window_s * 1000))
         for bucket in select(timeline):
             if start_ms <= bucket.start_ms < end_ms:

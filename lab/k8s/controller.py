@@ -29,6 +29,9 @@ class ControllerSettings:
     """Timings of the controller. Kubernetes' own: probe period 10 s, pod start several seconds."""
 
     pod_start_delay_s: float = 2.0
+    deregistration_delay_s: float = 2.0
+    """How long a pod that *died* stays registered with the load balancer (EKS: endpoint removal and the AWS
+    Load Balancer Controller take seconds; until then only the ALB's health checks protect clients)."""
     readiness_period_s: float = 0.2
     tick_s: float = 0.1
     termination_grace_s: float = 3.0
@@ -63,6 +66,7 @@ class _Deployment:
         self.azs = tuple(azs)
         self.desired = replicas
         self.pods: list[Pod] = []
+        self.lingering: list[tuple[PodTarget, float]] = []  # dead pods still registered, until the deadline
         self.last_targets: tuple[PodTarget, ...] = ()
 
 
@@ -223,6 +227,7 @@ class DeploymentController:
             for pod in list(dep.pods):
                 code = pod.proc.poll() if pod.proc else None
                 if pod.proc is not None and code is not None:
+                    self._linger(dep, pod, now)
                     if pod.end_reason != "scale-down":
                         self._emit("pod.died", pod=pod.name, region=pod.region, az=pod.az, exit_code=code,
                                    reason=pod.end_reason or "crashed")
@@ -294,6 +299,8 @@ class DeploymentController:
             pod.proc.kill()
             self._emit("pod.killed", pod=pod.name, region=pod.region, az=pod.az, reason=reason)
         pod.end_reason = reason
+        self._linger(self._deployment(pod.region), pod, time.time())
+        pod.ready_at = None  # lingers once, from the kill
         if pod.phase == "pending":
             pod.phase = "terminating"
             self._deployment(pod.region).pods.remove(pod)
@@ -310,8 +317,16 @@ class DeploymentController:
         self._emit("pod.terminating", pod=pod.name, region=pod.region, az=pod.az)
         pod.proc.terminate()
 
+    def _linger(self, dep: _Deployment, pod: Pod, now: float) -> None:
+        """A pod that died while registered stays a target until the deregistration delay has passed."""
+        if pod.ready_at is not None and pod.end_reason != "scale-down":
+            dep.lingering.append((pod.target, now + self.settings.deregistration_delay_s))
+
     def _publish_targets(self, dep: _Deployment) -> None:
-        targets = tuple(p.target for p in dep.pods if p.phase == "ready")
+        now = time.time()
+        dep.lingering = [(t, until) for t, until in dep.lingering if until > now]
+        alive = [p.target for p in dep.pods if p.phase == "ready"]
+        targets = tuple(alive + [t for t, _ in dep.lingering if t not in alive])
         if targets != dep.last_targets:
             dep.last_targets = targets
             self._on_targets_changed(dep.region, targets)

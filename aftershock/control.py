@@ -1,0 +1,127 @@
+"""The aftershock Chaos Toolkit control: load, ledger and samplers around the experiment, markers for every step.
+
+Declared in each experiment::
+
+    controls:
+      - name: aftershock
+        provider: {type: python, module: aftershock.control}
+
+It starts the run session (load, RPO ledger, sampler) before the steady-state hypothesis, writes a marker for
+the start and end of every activity, the method and the rollbacks, and after the experiment stops the session
+and writes the journal and the summary into the run folder. Chaos Toolkit calls controls as module functions,
+so the one session of this process lives in :data:`_ACTIVE` (set in ``configure_control``, cleared in
+``cleanup_control``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aftershock.runfolder import RunFolder
+from aftershock.session import RunSession
+
+
+class _Active:
+    """Holder of the running session (Chaos Toolkit gives controls no place to keep state)."""
+
+    session: RunSession | None = None
+
+
+_ACTIVE = _Active()
+
+
+def current_session() -> RunSession | None:
+    return _ACTIVE.session
+
+
+def configure_control(configuration: dict[str, Any] | None = None, secrets: dict[str, Any] | None = None,
+                      settings: dict[str, Any] | None = None, experiment: dict[str, Any] | None = None,
+                      **_: Any) -> None:
+    _ACTIVE.session = RunSession.begin(configuration, experiment)
+
+
+def _run() -> RunFolder | None:
+    return _ACTIVE.session.run if _ACTIVE.session else None
+
+
+def _activity_fields(context: Any) -> dict[str, Any]:
+    if not isinstance(context, dict):
+        return {}
+    provider = context.get("provider") or {}
+    return {"name": context.get("name"), "type": context.get("type"), "func": provider.get("func")}
+
+
+def before_activity_control(context: Any, **_: Any) -> None:
+    run = _run()
+    if run:
+        run.mark("activity.start", **_activity_fields(context))
+
+
+def after_activity_control(context: Any, state: Any = None, **_: Any) -> None:
+    run = _run()
+    if run:
+        status = state.get("status") if isinstance(state, dict) else None
+        run.mark("activity.end", status=status, **_activity_fields(context))
+
+
+def before_hypothesis_control(context: Any, **_: Any) -> None:
+    run = _run()
+    if run:
+        run.mark("hypothesis.start")
+
+
+def after_hypothesis_control(context: Any, state: Any = None, **_: Any) -> None:
+    run = _run()
+    if run:
+        met = state.get("steady_state_met") if isinstance(state, dict) else None
+        run.mark("hypothesis.end", met=met)
+
+
+def before_method_control(context: Any, **_: Any) -> None:
+    run = _run()
+    if run:
+        run.mark("method.start")
+
+
+def after_method_control(context: Any, **_: Any) -> None:
+    run = _run()
+    if run:
+        run.mark("method.end")
+
+
+def before_rollback_control(context: Any, **_: Any) -> None:
+    run = _run()
+    if run:
+        run.mark("rollbacks.start")
+
+
+def after_rollback_control(context: Any, **_: Any) -> None:
+    run = _run()
+    if run:
+        run.mark("rollbacks.end")
+
+
+def after_experiment_control(context: Any, state: Any = None, configuration: dict[str, Any] | None = None,
+                             **_: Any) -> None:
+    """Stop the session, then write the journal and the summary (also under plain ``chaos run``)."""
+    session = _ACTIVE.session
+    if session is None:
+        return
+    from aftershock.runner import safety_net
+
+    try:
+        safety_net(session.run, session.target)
+    finally:
+        session.stop()
+    if isinstance(state, dict):
+        session.run.write_json("journal.json", state)
+    from aftershock.summary import write_summary
+
+    write_summary(session.run, configuration)
+
+
+def cleanup_control(**_: Any) -> None:
+    session = _ACTIVE.session
+    _ACTIVE.session = None
+    if session is not None:
+        session.stop()
