@@ -87,6 +87,7 @@ class RunSession:
         self.driver = driver
         self.settings = settings
         self.load: LoadSession | None = None
+        self.extra_loads: list[LoadSession] = []  # e.g. a load spike started by an action
         self.sampler: Sampler | None = None
         self.ledger: Any = None
         self.stopped = False
@@ -161,6 +162,8 @@ class RunSession:
         if self.stopped:
             return
         self.stopped = True
+        for extra in self.extra_loads:
+            extra.stop()
         if self.load is not None:
             code = self.load.stop()
             self.run.mark("load.stopped", exit_code=code)

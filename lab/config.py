@@ -29,8 +29,8 @@ class LabSettings:
     """Everything that shapes a lab run; ``LabSettings()`` is the seed architecture."""
 
     deployments: dict[str, RegionDeployment] = field(default_factory=lambda: {
-        "us-east-1": RegionDeployment(replicas=3, min_replicas=3, max_replicas=9, target_rps_per_pod=60.0),
-        "us-west-2": RegionDeployment(replicas=2, min_replicas=2, max_replicas=9, target_rps_per_pod=60.0),
+        "us-east-1": RegionDeployment(replicas=3, min_replicas=3, max_replicas=9, target_rps_per_pod=25.0),
+        "us-west-2": RegionDeployment(replicas=2, min_replicas=2, max_replicas=9, target_rps_per_pod=25.0),
     })
     dials: dict[str, int] = field(default_factory=lambda: {"us-east-1": 100, "us-west-2": 0})
     hpa_sync_period_s: float = 3.0
