@@ -42,6 +42,7 @@ def main() -> None:
 def _register() -> None:
     from aftershock.cli_lab import lab
     from aftershock.cli_load import load_command
+    from aftershock.cli_report import history_command, report_command
     from aftershock.cli_run import demo_command, recover_command, run_command
 
     main.add_command(lab)
@@ -49,6 +50,8 @@ def _register() -> None:
     main.add_command(run_command, "run")
     main.add_command(recover_command, "recover")
     main.add_command(demo_command, "demo")
+    main.add_command(report_command, "report")
+    main.add_command(history_command, "history")
 
 
 _register()

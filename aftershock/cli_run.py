@@ -41,6 +41,8 @@ def print_summary(run: RunFolder, summary: Summary) -> None:
     for error in summary.errors:
         console.print(f"[red]{error}[/]")
     console.print(f"run folder: {run.path}")
+    if run.file("report.html").exists():
+        console.print(f"report: {run.file('report.html')}")
 
 
 def _options(target: str, users: int | None, duration: str | None, shape: str | None, workers: int | None,
@@ -122,7 +124,6 @@ def demo_command(users: int, out: Path) -> None:
         plan = prepare(EXPERIMENTS / "az-outage.yaml", RunOptions(target="lab", users=users, out=out))
         run, summary = execute(plan)
         print_summary(run, summary)
-        stdout().print(f"summary: {run.file('summary.json')}")
     finally:
         if started_here:
             stop_lab(lab_dir)

@@ -15,6 +15,9 @@ so the one session of this process lives in :data:`_ACTIVE` (set in ``configure_
 
 from __future__ import annotations
 
+import signal
+import threading
+from types import FrameType
 from typing import Any
 
 from aftershock.runfolder import RunFolder
@@ -38,6 +41,25 @@ def configure_control(configuration: dict[str, Any] | None = None, secrets: dict
                       settings: dict[str, Any] | None = None, experiment: dict[str, Any] | None = None,
                       **_: Any) -> None:
     _ACTIVE.session = RunSession.begin(configuration, experiment)
+    _record_signals(_ACTIVE.session.run)
+
+
+def _record_signals(run: RunFolder) -> None:
+    """Mark Ctrl-C/SIGTERM in the run before Chaos Toolkit's own handling (which may swallow it in a rollback),
+    so the summary can say the run was interrupted."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+
+        def handler(signum: int, frame: FrameType | None, previous: Any = previous) -> None:
+            run.mark("run.interrupted", signal=signal.Signals(signum).name)
+            if callable(previous):
+                previous(signum, frame)
+            elif previous == signal.SIG_DFL and signum == signal.SIGINT:
+                raise KeyboardInterrupt
+
+        signal.signal(sig, handler)
 
 
 def _run() -> RunFolder | None:

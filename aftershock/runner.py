@@ -149,6 +149,17 @@ def safety_net(run: RunFolder, target: Target) -> list[str]:
     return done
 
 
+def _write_reports(run: RunFolder) -> None:
+    """report.html, report.md, junit.xml and a history record; a report failure never hides the summary."""
+    from reports import write_reports
+
+    try:
+        write_reports(run.path)
+    except Exception as exc:
+        run.append("measurements.jsonl", {"ts": time.time(), "kind": "report.error", "error": str(exc)})
+        logging.getLogger("aftershock").exception("writing the reports failed")
+
+
 def execute(plan: RunPlan) -> tuple[RunFolder, Summary]:
     """Run the experiment against the target; always ends with the safety net and a summary."""
     check_reachable(plan.target.front_door.url, flag="--target front door")
@@ -165,12 +176,13 @@ def execute(plan: RunPlan) -> tuple[RunFolder, Summary]:
             try:
                 journal = run_experiment(plan.experiment, settings=SETTINGS)
             except KeyboardInterrupt:
-                run.mark("run.interrupted", signal="SIGINT")
+                run.mark("run.interrupted", signal="SIGINT", where="outside the experiment")
             finally:
                 safety_net(run, plan.target)
             if journal is not None and not run.file("journal.json").exists():
                 run.write_json("journal.json", journal)
             summary = write_summary(run, plan.experiment.get("configuration") or {})
+            _write_reports(run)
     except AftershockError:
         raise
     finally:

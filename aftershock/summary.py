@@ -94,6 +94,8 @@ def build_summary(run: RunFolder, configuration: Mapping[str, Any] | None) -> Su
     names = [n.strip() for n in judged.split(",") if n.strip()] or list(wanted)
     verdicts = [Verdict.judge(name, wanted[name], figures.get(name)) for name in names if name in wanted]
     status = str(journal.get("status") or "unknown")
+    if any(m["kind"] == "run.interrupted" for m in run.records("markers.jsonl")):
+        status = "interrupted"  # a signal arrived, even if Chaos Toolkit finished the journal as completed
     deviated = bool(journal.get("deviated", False))
     partial = not journal or not run.file("journal.json").exists()
     passed = status == "completed" and not deviated and all(v.met for v in verdicts) and not errors

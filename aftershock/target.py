@@ -122,11 +122,39 @@ class LabControl(_Model):
     home: str
 
 
+class AwsRegionSettings(_Model):
+    """Where one region's resources are, for the AWS driver (everything optional but ``name``).
+
+    ``vpc_id`` bounds the blast radius of an AZ outage: only subnets, instances and auto scaling groups of this
+    VPC are touched (``subnets`` and ``asg_names`` narrow it further). ``kube_context`` defaults to the region's
+    deployments' ``kube_context``. ``fis_templates`` maps an AZ to the id of an AWS FIS experiment template
+    ("AZ Availability: Power Interruption"), used when ``aws.az_outage: fis``.
+    """
+
+    name: str
+    vpc_id: str | None = None
+    subnets: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    asg_names: tuple[str, ...] = ()
+    kube_context: str | None = None
+    fis_templates: dict[str, str] = Field(default_factory=dict)
+
+
 class AwsSettings(_Model):
     allowed_account_ids: tuple[str, ...] = Field(min_length=1)
     ga_region: str = "us-west-2"
     profile: str | None = None
     role_arn: str | None = None
+    # optional, for the AWS driver (faults.aws)
+    kubeconfig: str | None = None
+    az_outage: Literal["direct", "fis"] = "direct"
+    asg_suspend_processes: tuple[str, ...] = ("Launch", "AZRebalance", "HealthCheck", "ReplaceUnhealthy")
+    regions: tuple[AwsRegionSettings, ...] = ()
+    poll_interval_s: float = Field(gt=0, default=5.0)
+    wait_timeout_s: float = Field(gt=0, default=900.0)
+
+    def region(self, name: str) -> AwsRegionSettings:
+        """The settings of region ``name`` (empty ones when the file has none)."""
+        return next((r for r in self.regions if r.name == name), AwsRegionSettings(name=name))
 
 
 class Target(_Model):
@@ -165,6 +193,8 @@ class Target(_Model):
         refs += [(f"deployments[{i}]", d.region) for i, d in enumerate(self.deployments)]
         if self.database:
             refs += [(f"database.clusters[{i}]", c.region) for i, c in enumerate(self.database.clusters)]
+        if self.aws:
+            refs += [(f"aws.regions[{i}]", r.name) for i, r in enumerate(self.aws.regions)]
         return refs
 
     @property

@@ -31,11 +31,13 @@ def load_experiment_file(path: Path) -> dict[str, Any]:
         experiment: dict[str, Any] = load_experiment(str(path))
     except Exception as exc:
         raise UsageError(f"{path}: cannot be loaded ({_one_line(exc)}); fix the YAML/JSON syntax") from exc
+    if not isinstance(experiment, dict):
+        raise UsageError(f"{path}: an experiment must be a mapping; see experiments/az-outage.yaml")
+    check_experiment(experiment, path)  # first: its messages name the step and the valid arguments
     try:
         ensure_experiment_is_valid(experiment)
     except ChaosException as exc:
         raise UsageError(f"{path}: invalid experiment: {_one_line(exc)}") from exc
-    check_experiment(experiment, path)
     return experiment
 
 

@@ -91,6 +91,10 @@ def resolve_writer_conninfo(configuration: Mapping[str, Any] | None, *, connect_
     is missing and the fix.
     """
     target = load_target(target_ref(configuration))
+    if target.kind == "aws":  # Secrets Manager or env, TLS required: the AWS driver knows how
+        from faults.aws.credentials import resolve_aws_writer_conninfo
+
+        return resolve_aws_writer_conninfo(target, connect_timeout=connect_timeout)
     db = target.database
     if db is None:
         raise TargetError(f"target {target.name!r} has no database section: add database.global_writer_endpoint, "

@@ -113,8 +113,11 @@ def _file_source(path: Path) -> Doc:
 
 def _access_log(path: Path) -> list[Doc]:
     # GA's health checks through the ALBs would otherwise fill the ALB logs; clients never send this agent.
+    # A request WITHOUT a user-agent must still be logged: Envoy does not invert a match on a missing header
+    # unless it is treated as empty (such requests went missing from the ground truth before).
     not_health_check = {
-        "header_filter": {"header": {"name": "user-agent", "string_match": {"exact": "Envoy/HC"}, "invert_match": True}}
+        "header_filter": {"header": {"name": "user-agent", "string_match": {"exact": "Envoy/HC"},
+                                     "invert_match": True, "treat_missing_header_as_empty": True}}
     }
     return [
         {

@@ -113,3 +113,21 @@ def test_bad_faults_are_refused_and_change_nothing(lab: RunningLab) -> None:
     assert after["dials"] == before["dials"] and after["azs_down"] == before["azs_down"]
     assert {p["name"] for d in after["deployments"] for p in d["pods"]} == {
         p["name"] for d in before["deployments"] for p in d["pods"]}
+
+
+def test_front_door_logs_every_request_even_without_a_user_agent(lab: RunningLab) -> None:
+    """The access log is the ground truth of what clients saw: a bare request must be in it, promptly."""
+    import socket
+    import uuid
+
+    from lab.envoy import read_access_log
+    from lab.procs import wait_until
+
+    marker = uuid.uuid4().hex
+    port = int(lab.front_door.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(f"GET /api/products/3?m={marker} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        while sock.recv(65536):
+            pass
+    log = lab.lab_dir / "envoy" / "logs" / "access-front-door.jsonl"
+    assert wait_until(lambda: any(marker in r.path for r in read_access_log(log)), timeout=2.0)

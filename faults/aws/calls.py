@@ -1,0 +1,143 @@
+"""The call recorder: every API call the driver makes goes through it.
+
+- Reads run (also in a dry run: planning needs them) and are listed in a dry run.
+- A mutating call is checked by the guardrails for its region, then written to ``aws-calls.jsonl`` in the run
+  folder (``event: call``) *before* it is made, then ``done`` or ``failed`` after. In a dry run it is only
+  listed (``event: planned``) and ``dry_result`` stands in for its answer.
+- While a fault runs, :meth:`CallRecorder.fault` keeps an *in-flight* entry in the fault journal
+  (``faults.jsonl``) holding the reverts of the steps started so far, updated before each step. A crash of the
+  harness in the middle of a fault therefore leaves an outstanding fault that ``aftershock recover`` reverts;
+  a fault that fails halfway is reverted by the experiment's rollback. When the fault returns, the in-flight
+  entry is closed (its reverts are then in the fault's own journal entry, written by ``faults.actions``).
+  Reverts are idempotent, so reverting a step that never ran is harmless.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aftershock.runfolder import RunFolder
+from faults.journal import JOURNAL
+from faults.outcome import RevertCall
+
+CALLS = "aws-calls.jsonl"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One call, as listed by a dry run."""
+
+    service: str
+    region: str
+    operation: str
+    params: dict[str, Any]
+    mutating: bool
+
+    def __str__(self) -> str:
+        kind = "WRITE" if self.mutating else "read "
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{kind} {self.service}@{self.region} {self.operation}({args})"
+
+
+@dataclass
+class InFlight:
+    """The reverts of a fault being injected, rewritten to the journal before each step."""
+
+    recorder: CallRecorder
+    action: str
+    fault_id: str = field(default_factory=lambda: "inflight-" + uuid.uuid4().hex[:10])
+    reverts: tuple[RevertCall, ...] = ()
+
+    def set(self, *reverts: RevertCall) -> None:
+        """The reverts that undo everything up to (and including) the next step."""
+        self.reverts = reverts
+        run = self.recorder.run
+        if run is None or self.recorder.dry_run:
+            return
+        run.append(JOURNAL, {
+            "event": "injected", "fault_id": self.fault_id, "action": f"{self.action} (in flight)",
+            "ts": time.time(), "description": f"{self.action}: injection in progress",
+            "details": {"in_flight": True},
+            "reverts": [{"method": c.method, "args": c.args} for c in reverts],
+        })
+
+
+class CallRecorder:
+    """Makes, records and (in a dry run) lists API calls."""
+
+    def __init__(self, run: RunFolder | None, *, guard: Callable[[str], None], dry_run: bool = False,
+                 echo: Callable[[str], None] | None = None) -> None:
+        self.run = run
+        self.dry_run = dry_run
+        self.planned: list[ApiCall] = []
+        self._guard = guard
+        self._echo = echo
+        self._fault: InFlight | None = None
+
+    def __repr__(self) -> str:
+        return f"CallRecorder(run={self.run!r}, dry_run={self.dry_run})"
+
+    def _list(self, call: ApiCall) -> None:
+        if self.dry_run:
+            self.planned.append(call)
+            if self._echo is not None:
+                self._echo(f"dry run: {call}")
+
+    def _write(self, event: str, call: ApiCall, **extra: Any) -> None:
+        if self.run is not None:
+            self.run.append(CALLS, {"ts": time.time(), "event": event, "fault": self._fault.fault_id
+                                    if self._fault else None, "service": call.service, "region": call.region,
+                                    "op": call.operation, "params": call.params, **extra})
+
+    # -- boto3 ---------------------------------------------------------------------------------------
+    def read(self, client: Any, operation: str, **params: Any) -> Any:
+        """A read-only boto3 call (made in a dry run too)."""
+        self._list(ApiCall(client.meta.service_model.service_name, client.meta.region_name, operation, params,
+                           False))
+        return getattr(client, operation)(**params)
+
+    def write(self, client: Any, operation: str, *, dry_result: Any = None, **params: Any) -> Any:
+        """A mutating boto3 call: guarded, recorded first, listed only in a dry run."""
+        call = ApiCall(client.meta.service_model.service_name, client.meta.region_name, operation, params, True)
+        return self.mutate(call, lambda: getattr(client, operation)(**params), dry_result)
+
+    # -- anything (Kubernetes) -----------------------------------------------------------------------
+    def mutate(self, call: ApiCall, do: Callable[[], T], dry_result: T) -> T:
+        self._guard(call.region)
+        if self.dry_run:
+            self._list(call)
+            self._write("planned", call)
+            return dry_result
+        self._write("call", call)
+        try:
+            result = do()
+        except Exception as exc:
+            self._write("failed", call, error=f"{exc.__class__.__name__}: {exc}")
+            raise
+        self._write("done", call)
+        return result
+
+    def observe(self, call: ApiCall) -> None:
+        """List a read-only non-boto3 call in a dry run."""
+        self._list(call)
+
+    @contextmanager
+    def fault(self, action: str) -> Iterator[InFlight]:
+        """Keep an in-flight journal entry while a fault is injected; closed when it returns."""
+        inflight = InFlight(self, action)
+        self._fault = inflight
+        try:
+            yield inflight
+            # reached only when the fault returned; on an exception the entry stays outstanding
+            if self.run is not None and inflight.reverts and not self.dry_run:
+                self.run.append(JOURNAL, {"event": "reverted", "fault_id": inflight.fault_id, "ts": time.time(),
+                                          "by": "aws-driver: injected completely, reverts handed to the fault",
+                                          "action": inflight.action})
+        finally:
+            self._fault = None

@@ -1,0 +1,212 @@
+"""The AWS driver (``kind: aws``): the lab's faults and observers against a real multi-region stack.
+
+Configured from the target file (see ``targets/example-aws.yaml``): regions and AZs, the Global Accelerator
+listener, load balancers' target groups, deployments with their kube contexts, the Aurora (global) clusters and
+the ``aws`` section (allowed accounts, GA API region, profile/role, kubeconfig, per-region VPC/subnets/ASGs/FIS
+templates, waits). The parts live in ``faults.aws`` (one module per concern); this class wires them.
+
+Safety:
+
+- guardrails: before any fault the caller's account (STS) and the regions are checked against the target file;
+  every mutating call is checked again for its region (:mod:`faults.aws.guardrails`);
+- every mutating call is written to ``aws-calls.jsonl`` in the run folder before it is made, and the reverts
+  of a fault being injected are kept in the fault journal as they grow (:mod:`faults.aws.calls`), so
+  ``aftershock recover RUN_FOLDER`` restores the target even after a crash in the middle of a fault;
+- dry run (``dry_run=True`` or ``AFTERSHOCK_AWS_DRY_RUN=1``): reads are made, every call is listed (``planned``),
+  nothing is changed.
+
+Example::
+
+    driver = AwsDriver(load_target("targets/example-aws.yaml"), run=RunFolder(path), dry_run=True)
+    driver.az_outage("us-east-1a")
+    print("\\n".join(str(c) for c in driver.calls.planned))
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from aftershock.errors import FaultRefused, HarnessError, TargetError
+from aftershock.runfolder import RUN_DIR_ENV, RunFolder
+from aftershock.target import Target
+from faults.aws import pods
+from faults.aws.aurora import Aurora
+from faults.aws.az_outage import AzOutage, AzRestore
+from faults.aws.calls import CallRecorder
+from faults.aws.credentials import resolve_aws_writer_conninfo
+from faults.aws.guardrails import Guardrails
+from faults.aws.observe import AwsView, Observer
+from faults.aws.session import AwsSessions
+from faults.aws.traffic import FrontDoor
+from faults.driver import Observation
+from faults.outcome import FaultOutcome, RevertCall
+
+DRY_RUN_ENV = "AFTERSHOCK_AWS_DRY_RUN"
+
+
+def _echo(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
+class AwsDriver:
+    """Faults and observers of an AWS target (``kind: aws``)."""
+
+    def __init__(self, target: Target, *, run: RunFolder | None = None, dry_run: bool | None = None,
+                 echo: Callable[[str], None] | None = None, sessions: AwsSessions | None = None,
+                 kube: pods.KubeClients | None = None, rng: random.Random | None = None) -> None:
+        if target.aws is None:
+            raise TargetError(f"target {target.name!r} has no aws section: add aws.allowed_account_ids "
+                              "(and the rest of an AWS target, see targets/example-aws.yaml)")
+        aws = target.aws
+        if run is None and os.environ.get(RUN_DIR_ENV):
+            run = RunFolder(Path(os.environ[RUN_DIR_ENV]))
+        if dry_run is None:
+            dry_run = os.environ.get(DRY_RUN_ENV, "").lower() in ("1", "true", "yes")
+        self.target = target
+        self.sessions = sessions or AwsSessions(aws)
+        self.guard = Guardrails(target, self.sessions)
+        self.calls = CallRecorder(run, guard=self.guard.ensure, dry_run=dry_run,
+                                  echo=echo or (_echo if dry_run else None))
+        self.kube = kube or pods.KubeClients(aws.kubeconfig)
+        self._rng = rng
+        self._poll_s = aws.poll_interval_s
+        self._aurora = Aurora(target, self.sessions, self.calls, poll_s=aws.poll_interval_s,
+                              timeout_s=aws.wait_timeout_s) if target.database else None
+        self.front = FrontDoor(target, self.sessions, self.calls)
+        self.azs = AzOutage(target, self.sessions, self.calls, self.kube, lambda: self._aurora,
+                            poll_s=aws.poll_interval_s, timeout_s=aws.wait_timeout_s)
+        self.observer = Observer(target, self.sessions, self.calls, self.kube, self._aurora, self.front, self.azs)
+
+    def __repr__(self) -> str:
+        return f"AwsDriver(target={self.target.name!r}, dry_run={self.calls.dry_run}, run={self.calls.run!r})"
+
+    def close(self) -> None:
+        self.kube.close()
+
+    def _db(self) -> Aurora:
+        if self._aurora is None:
+            raise FaultRefused(f"target {self.target.name!r} has no database section: add database.clusters")
+        return self._aurora
+
+    # -- faults --------------------------------------------------------------------------------------
+    def kill_pods(self, region: str, *, az: str | None, count: int | None, percent: float | None) -> FaultOutcome:
+        self.target.region(region)
+        self.guard.ensure(region)
+        with self.calls.fault("kill_pods"):
+            killed = pods.kill_pods(self.kube, self.calls, self.target, region, az=az, count=count, percent=percent,
+                                    rng=self._rng)
+        where = region + (f" ({az})" if az else "")
+        return FaultOutcome(f"killed {len(killed)} pod(s) in {where}", {"region": region, "pods": killed})
+
+    def az_outage(self, az: str) -> FaultOutcome:
+        region = self.target.az(az)[0].name
+        self.guard.ensure(region)
+        with self.calls.fault("az_outage") as inflight:
+            return self.azs.inject(region, az, inflight)
+
+    def az_restore(self, az: str, *, nacls: dict[str, str] | None = None, blackhole_nacl: str | None = None,
+                   nodes: list[dict[str, str | None]] | None = None, asgs: dict[str, list[str]] | None = None,
+                   instances: list[str] | None = None, fis_experiment: str | None = None) -> FaultOutcome:
+        """Undo an AZ outage exactly (the arguments come from its revert); with ``az`` only, undo the network
+        blackhole found by its tags."""
+        region = self.target.az(az)[0].name
+        self.guard.ensure(region)
+        restore = AzRestore(az, dict(nacls or {}), blackhole_nacl, list(nodes or []), dict(asgs or {}),
+                            list(instances or []), fis_experiment)
+        done = self.azs.restore(region, restore)
+        return FaultOutcome(f"AZ {az} ({region}) restored: " + ("; ".join(done) or "nothing was down"),
+                            {"region": region})
+
+    def crash_writer(self) -> FaultOutcome:
+        self.guard.ensure(self.target.primary.name)
+        with self.calls.fault("crash_writer"):
+            old, new = self._db().failover_in_region()
+        return FaultOutcome(f"writer {old.instance} of {old.cluster} ({old.region}) failed over to {new}",
+                            {"cluster": old.cluster, "region": old.region, "old_writer": old.instance,
+                             "new_writer": new})
+
+    def failover_global_database(self, to_region: str) -> FaultOutcome:
+        self.guard.ensure(self.target.region(to_region).name)
+        db = self._db()
+        with self.calls.fault("failover_global_database") as inflight:
+            reverts = (RevertCall("restore_database_region", {"region": db.writer_region()}),
+                       RevertCall("switchover_global_database", {"to_region": db.writer_region()}))
+            inflight.set(*reverts)
+            from_region = db.failover(to_region)
+        return FaultOutcome(f"global database failed over (data loss allowed) from {from_region} to {to_region}",
+                            {"from_region": from_region, "to_region": to_region}, reverts)
+
+    def switchover_global_database(self, to_region: str) -> FaultOutcome:
+        self.guard.ensure(self.target.region(to_region).name)
+        db = self._db()
+        with self.calls.fault("switchover_global_database") as inflight:
+            back = RevertCall("switchover_global_database", {"to_region": db.writer_region()})
+            inflight.set(back)
+            from_region = db.switchover(to_region)
+        return FaultOutcome(f"global database switched over from {from_region} to {to_region}",
+                            {"from_region": from_region, "to_region": to_region}, (back,))
+
+    def restore_database_region(self, region: str) -> FaultOutcome:
+        """Wait until ``region``'s cluster is a secondary again (Aurora rebuilds it itself after a failover)."""
+        self.guard.ensure(self.target.region(region).name)
+        self._db().wait_secondary(region)
+        return FaultOutcome(f"database cluster in {region} is a secondary of the global cluster again",
+                            {"region": region})
+
+    def set_traffic_dial(self, region: str, dial: int) -> FaultOutcome:
+        self.guard.ensure(self.target.region(region).name, self.front.api_region)
+        with self.calls.fault("set_traffic_dial") as inflight:
+            before = self.front.dials().get(region)
+            if before is not None:
+                inflight.set(RevertCall("set_traffic_dial", {"region": region, "dial": before}))
+            previous = self.front.set_dial(region, dial)
+        return FaultOutcome(f"traffic dial of {region}: {previous} -> {dial} %", {"region": region,
+                            "previous": previous, "dial": dial},
+                            (RevertCall("set_traffic_dial", {"region": region, "dial": previous}),))
+
+    def cut_replication(self, region: str) -> FaultOutcome:
+        raise FaultRefused("cut_replication is not available on AWS: Aurora Global Database replication cannot be "
+                           "paused, and detaching a secondary cannot be undone without rebuilding it; measure RPO "
+                           "with failover_global_database instead")
+
+    def restore_replication(self, region: str) -> FaultOutcome:
+        raise FaultRefused("restore_replication is not available on AWS (see cut_replication): nothing to restore")
+
+    # -- observers -----------------------------------------------------------------------------------
+    def observe(self) -> Observation:
+        return self.observer.observe()[0]
+
+    def observe_aws(self) -> tuple[Observation, AwsView]:
+        """The observation and the AWS detail behind it (ASGs, ALB targets, GA endpoint health)."""
+        return self.observer.observe()
+
+    def wait_healthy(self, timeout_s: float) -> Observation:
+        deadline = time.monotonic() + timeout_s
+        observation = self.observe()
+        while not observation.healthy and not self.calls.dry_run:
+            if time.monotonic() > deadline:
+                raise HarnessError(f"target {self.target.name!r} did not return to its baseline within "
+                                   f"{timeout_s:.0f} s: {observation}; check the AWS consoles, then rerun "
+                                   "`aftershock recover RUN_FOLDER`")
+            time.sleep(self._poll_s)
+            observation = self.observe()
+        return observation
+
+    def writer_conninfo(self) -> str:
+        return resolve_aws_writer_conninfo(self.target, sessions=self.sessions)
+
+    def planned(self) -> list[str]:
+        """The calls listed so far in a dry run."""
+        return [str(c) for c in self.calls.planned]
+
+    def __enter__(self) -> AwsDriver:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

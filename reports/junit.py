@@ -1,0 +1,55 @@
+"""``junit.xml``: one test case per objective (a failure when missed) and one for the steady-state hypothesis.
+
+CI systems (GitHub, GitLab, Jenkins) show these as tests. A partial run fails its hypothesis case and every
+objective that was not measured.
+
+Example::
+
+    Path("junit.xml").write_bytes(render_junit(data))
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from reports import text
+from reports.model import ReportData
+
+
+def _hypothesis_failure(data: ReportData) -> str | None:
+    if data.partial and data.hypothesis_after is None:
+        return "partial run: the steady-state hypothesis was not checked after the method"
+    if data.hypothesis_before is False:
+        return "the steady-state hypothesis was not met before the method: nothing was injected"
+    if data.deviated or data.hypothesis_after is False:
+        return "the steady state deviated: the hypothesis was not met after the method"
+    return None
+
+
+def render_junit(data: ReportData) -> bytes:
+    """The JUnit XML document (UTF-8 bytes)."""
+    classname = f"aftershock.{data.run.scenario}.{data.run.target}"
+    cases: list[tuple[str, str | None, float]] = []
+    for objective in data.objectives:
+        failure = None if objective.met else objective.failure_message
+        cases.append((objective.name, failure, 0.0))
+    hypothesis_time = sum(s.duration_s or 0.0 for s in data.steps if s.phase.startswith("hypothesis"))
+    cases.append(("steady-state-hypothesis", _hypothesis_failure(data), hypothesis_time))
+    failures = sum(1 for _, failure, _ in cases if failure)
+    suites = ET.Element("testsuites", name="aftershock", tests=str(len(cases)), failures=str(failures))
+    suite = ET.SubElement(suites, "testsuite", name=classname, tests=str(len(cases)), failures=str(failures),
+                          errors="0", skipped="0", time=f"{text.duration(data) or 0.0:.3f}",
+                          timestamp=text.when(data.run.started_at))
+    props = ET.SubElement(suite, "properties")
+    for name, value in (("verdict", data.verdict), ("run_folder", str(data.run_dir)), ("status", data.status)):
+        ET.SubElement(props, "property", name=name, value=value)
+    for name, failure, seconds in cases:
+        case = ET.SubElement(suite, "testcase", classname=classname, name=name, time=f"{seconds:.3f}")
+        if failure:
+            ET.SubElement(case, "failure", message=failure, type="ObjectiveMissed").text = failure
+    ET.indent(suites)
+    document: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    return document + b"\n"
+
+
+__all__ = ["render_junit"]

@@ -1,0 +1,412 @@
+"""A run folder loaded for reporting: :class:`ReportData`, typed and frozen, tolerant of partial folders.
+
+A run killed mid-way may lack ``summary.json`` and ``journal.json`` (and even the timeline): every file is
+optional here, what is missing is listed in :attr:`ReportData.problems`, and :attr:`ReportData.partial` is
+true. Objectives then come from ``run.json``'s targets and the measurements recorded so far.
+
+Example::
+
+    data = load_report_data(Path("runs/20261121T122845Z-pod-kill"))
+    data.verdict          # "PASSED", "FAILED" or "PARTIAL"
+    [o.name for o in data.objectives if not o.met]
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from aftershock.timeline.store import Timeline, read_pieces, read_timeline
+
+Verdict = Literal["PASSED", "FAILED", "PARTIAL"]
+
+_MEASURED_KEYS = {"rto": ("rto_s",), "rpo": ("rpo_s",), "scaling": ("first_scale_s", "ready_capacity_s",
+                                                                  "latency_slo_s")}
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One objective judged: measured <= target is met; ``measured`` None means not measured (not met)."""
+
+    name: str
+    target: float
+    measured: float | None
+    met: bool
+    unit: str
+
+    @property
+    def failure_message(self) -> str:
+        if self.measured is None:
+            return f"{self.name}: not measured (target <= {self.target:g} {self.unit})"
+        return f"{self.name}: measured {self.measured:g} {self.unit} > target {self.target:g} {self.unit}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One activity of the experiment: from the journal, or from the markers of a partial run."""
+
+    phase: str
+    """``hypothesis before``, ``method``, ``hypothesis after`` or ``rollbacks``."""
+    name: str
+    kind: str
+    status: str
+    start: float | None
+    duration_s: float | None
+    tolerance_met: bool | None = None
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A point in time worth drawing: a fault injected or ended, rollbacks started, a fault reverted."""
+
+    ts: float
+    kind: str
+    label: str
+
+
+@dataclass(frozen=True)
+class OutageSpan:
+    start: float
+    end: float | None
+    failures: int
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One periodic observation of the target (``samples.jsonl``)."""
+
+    ts: float
+    writer: str | None
+    writer_region: str | None
+    replicas: tuple[tuple[str, int, int], ...]
+    """``(region, desired, ready)`` per region."""
+    lag_s: tuple[tuple[str, float], ...]
+    lag_bytes: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    scenario: str
+    title: str
+    experiment: str
+    target: str
+    started_at: float | None
+    ended_at: float | None
+    targets: tuple[tuple[str, float], ...]
+    """The objectives' targets written to ``run.json`` at the start of the run."""
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows about one run."""
+
+    run_dir: Path
+    run: RunInfo
+    status: str
+    deviated: bool
+    passed: bool
+    partial: bool
+    disruption: str
+    objectives: tuple[Objective, ...]
+    figures: Mapping[str, Any]
+    ledger: Mapping[str, Any]
+    steps: tuple[Step, ...]
+    hypothesis_before: bool | None
+    hypothesis_after: bool | None
+    markers: tuple[Marker, ...]
+    outages: tuple[OutageSpan, ...]
+    samples: tuple[Sample, ...]
+    timeline: Timeline
+    errors: tuple[str, ...]
+    problems: tuple[str, ...]
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.partial:
+            return "PARTIAL"
+        return "PASSED" if self.passed else "FAILED"
+
+    @property
+    def run_id(self) -> str:
+        return self.run_dir.name
+
+    @property
+    def missed(self) -> tuple[Objective, ...]:
+        return tuple(o for o in self.objectives if not o.met)
+
+    @property
+    def headline(self) -> str:
+        """One line: verdict, scenario, target and what went wrong."""
+        text = f"{self.verdict}: {self.run.scenario} on {self.run.target}"
+        reasons = [o.failure_message for o in self.missed]
+        if self.deviated:
+            reasons.append("steady state deviated")
+        if self.partial:
+            reasons.append("the run did not finish (partial run folder)")
+        return text + (" - " + "; ".join(reasons) if reasons else "")
+
+
+def _json(path: Path, problems: list[str]) -> dict[str, Any]:
+    if not path.exists():
+        problems.append(f"{path.name} is missing")
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        problems.append(f"{path.name} is unreadable ({exc})")
+        return {}
+    if not isinstance(data, dict):
+        problems.append(f"{path.name} is not a JSON object")
+        return {}
+    return data
+
+
+def _lines(path: Path) -> Iterator[dict[str, Any]]:
+    """Complete JSON records of a JSON-lines file; a half-written or broken line is skipped."""
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if not line.endswith("\n"):
+                break
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                yield record
+
+
+def _float(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _iso(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return None
+
+
+def _run_info(run: Mapping[str, Any], summary: Mapping[str, Any], journal: Mapping[str, Any], name: str) -> RunInfo:
+    experiment = journal.get("experiment") or {}
+    scenario = str(summary.get("scenario") or run.get("scenario") or experiment.get("title") or name)
+    targets = run.get("objectives") or {}
+    return RunInfo(
+        scenario=scenario,
+        title=str(run.get("title") or experiment.get("title") or scenario),
+        experiment=str(run.get("experiment") or ""),
+        target=str(summary.get("target") or run.get("target") or "unknown"),
+        started_at=_float(run.get("started_at")),
+        ended_at=_float(run.get("ended_at")),
+        targets=tuple((str(k), float(v)) for k, v in targets.items() if _float(v) is not None),
+    )
+
+
+def _objectives(summary: Mapping[str, Any], info: RunInfo, figures: Mapping[str, Any]) -> tuple[Objective, ...]:
+    listed = summary.get("objectives")
+    if isinstance(listed, list):
+        return tuple(
+            Objective(str(o["name"]), float(o["target"]), _float(o.get("measured")), bool(o.get("met")),
+                      str(o.get("unit") or "s"))
+            for o in listed if isinstance(o, dict) and "name" in o and "target" in o
+        )
+    judged = []
+    for name, target in info.targets:
+        measured = _float(figures.get(name))
+        unit = "writes" if name == "lost_writes" else "s"
+        judged.append(Objective(name, target, measured, measured is not None and measured <= target, unit))
+    return tuple(judged)
+
+
+def _measured_figures(run_dir: Path) -> dict[str, Any]:
+    """Figures of a run without a summary: the last measurement of each kind."""
+    figures: dict[str, Any] = {}
+    for record in _lines(run_dir / "measurements.jsonl"):
+        kind = record.get("kind")
+        for key in _MEASURED_KEYS.get(str(kind), ()):
+            figures[key] = record.get(key)
+        if kind == "rto":
+            figures["outages"] = record.get("outages") or []
+        elif kind == "rpo":
+            figures["lost_writes"] = record.get("lost")
+            figures["in_doubt_writes"] = record.get("in_doubt")
+            figures["ledger"] = {k: v for k, v in record.items() if k not in ("ts", "kind")}
+        elif kind == "scaling":
+            figures["scaling"] = record
+    return figures
+
+
+def _journal_steps(journal: Mapping[str, Any]) -> tuple[list[Step], bool | None, bool | None]:
+    steps: list[Step] = []
+    states = journal.get("steady_states") or {}
+    met: dict[str, bool | None] = {}
+    for when in ("before", "after"):
+        state = states.get(when) or {}
+        met[when] = state.get("steady_state_met") if isinstance(state, dict) and state else None
+        for probe in (state.get("probes") or []) if isinstance(state, dict) else []:
+            steps.append(_step(f"hypothesis {when}", probe))
+        if when == "before":
+            steps.extend(_step("method", run) for run in journal.get("run") or [])
+    steps.extend(_step("rollbacks", run) for run in journal.get("rollbacks") or [])
+    return steps, met["before"], met["after"]
+
+
+def _step(phase: str, run: Mapping[str, Any]) -> Step:
+    activity = run.get("activity") or {}
+    tolerance = run.get("tolerance_met")
+    return Step(phase=phase, name=str(activity.get("name") or "?"), kind=str(activity.get("type") or "?"),
+                status=str(run.get("status") or "?"), start=_iso(run.get("start")),
+                duration_s=_float(run.get("duration")),
+                tolerance_met=tolerance if isinstance(tolerance, bool) else None)
+
+
+def _marker_steps(markers: list[dict[str, Any]]) -> tuple[list[Step], bool | None, bool | None]:
+    """Steps of a run without a journal, from activity.start/end markers (an unfinished one is "running")."""
+    steps: list[Step] = []
+    phase = "method"
+    open_steps: dict[str, tuple[str, float, str]] = {}
+    met: list[bool | None] = []
+    seen_method = False
+    for record in markers:
+        kind = str(record.get("kind"))
+        ts = _float(record.get("ts")) or 0.0
+        if kind == "hypothesis.start":
+            phase = "hypothesis after" if seen_method else "hypothesis before"
+        elif kind == "hypothesis.end":
+            met.append(bool(record.get("met")))
+        elif kind == "method.start":
+            phase, seen_method = "method", True
+        elif kind == "rollbacks.start":
+            phase = "rollbacks"
+        elif kind == "activity.start":
+            open_steps[str(record.get("name"))] = (phase, ts, str(record.get("type") or "?"))
+        elif kind == "activity.end":
+            name = str(record.get("name"))
+            start_phase, start, step_kind = open_steps.pop(name, (phase, ts, str(record.get("type") or "?")))
+            steps.append(Step(start_phase, name, step_kind, str(record.get("status") or "?"), start, ts - start))
+    for name, (start_phase, start, step_kind) in open_steps.items():
+        steps.append(Step(start_phase, name, step_kind, "running (interrupted)", start, None))
+    steps.sort(key=lambda s: s.start or 0.0)
+    before = met[0] if met else None
+    after = met[1] if len(met) > 1 else None
+    return steps, before, after
+
+
+_MARKER_LABELS = {"fault.start": "fault", "fault.end": "fault injected", "rollbacks.start": "rollbacks",
+                  "rollbacks.end": "rolled back", "fault.reverted": "reverted"}
+
+
+def _markers(records: list[dict[str, Any]]) -> tuple[Marker, ...]:
+    found = []
+    for record in records:
+        kind = str(record.get("kind"))
+        ts = _float(record.get("ts"))
+        if kind in _MARKER_LABELS and ts is not None:
+            what = record.get("action") or ""
+            found.append(Marker(ts, kind, f"{_MARKER_LABELS[kind]} {what}".strip()))
+    return tuple(found)
+
+
+def _outages(figures: Mapping[str, Any]) -> tuple[OutageSpan, ...]:
+    spans = []
+    for outage in figures.get("outages") or []:
+        if isinstance(outage, dict) and _float(outage.get("start")) is not None:
+            failures = int(outage.get("failures") or 0)
+            spans.append(OutageSpan(float(outage["start"]), _float(outage.get("end")), failures))
+    return tuple(spans)
+
+
+def _pairs(value: Any) -> tuple[tuple[str, float], ...]:
+    if not isinstance(value, dict):
+        return ()
+    return tuple(sorted((str(k), float(v)) for k, v in value.items() if _float(v) is not None))
+
+
+def _samples(run_dir: Path) -> tuple[Sample, ...]:
+    samples = []
+    for record in _lines(run_dir / "samples.jsonl"):
+        ts = _float(record.get("ts"))
+        if ts is None:
+            continue
+        replicas = record.get("replicas") or {}
+        samples.append(Sample(
+            ts=ts,
+            writer=str(record["writer"]) if record.get("writer") else None,
+            writer_region=str(record["writer_region"]) if record.get("writer_region") else None,
+            replicas=tuple(sorted((str(region), int(r.get("desired") or 0), int(r.get("ready") or 0))
+                                  for region, r in replicas.items() if isinstance(r, dict))),
+            lag_s=_pairs(record.get("replication_lag_s")),
+            lag_bytes=_pairs(record.get("replication_lag_bytes")),
+        ))
+    return tuple(samples)
+
+
+def _timeline(run_dir: Path, problems: list[str]) -> Timeline:
+    try:
+        timeline = read_timeline(run_dir)
+    except FileNotFoundError:
+        pieces = []
+        for file in sorted(run_dir.glob("timeline*.jsonl")):
+            if file.exists():  # a dangling symlink to a side timeline is skipped
+                pieces.extend(read_pieces(file)[0])
+            else:
+                problems.append(f"{file.name} points to a missing file")
+        if not pieces:
+            problems.append("timeline.jsonl is missing: no traffic to chart")
+        return Timeline.from_pieces(pieces)
+    if timeline.skipped_lines:
+        problems.append(f"timeline: {timeline.skipped_lines} unreadable line(s) skipped")
+    return timeline
+
+
+def load_report_data(run_dir: Path) -> ReportData:
+    """Load a run folder (complete or partial) for the reports."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"run folder {run_dir} does not exist: pass a folder under runs/")
+    problems: list[str] = []
+    run = _json(run_dir / "run.json", problems)
+    summary = _json(run_dir / "summary.json", problems)
+    journal = _json(run_dir / "journal.json", problems)
+    info = _run_info(run, summary, journal, run_dir.name)
+    figures: Mapping[str, Any] = summary.get("figures") or _measured_figures(run_dir)
+    markers = list(_lines(run_dir / "markers.jsonl"))
+    if journal:
+        steps, before, after = _journal_steps(journal)
+    else:
+        steps, before, after = _marker_steps(markers)
+    partial = not summary or not journal or bool(summary.get("partial"))
+    status = str(journal.get("status") or summary.get("status") or "interrupted")
+    ledger = figures.get("ledger")
+    return ReportData(
+        run_dir=run_dir,
+        run=info,
+        status=status,
+        deviated=bool(journal.get("deviated", summary.get("deviated", False))),
+        passed=bool(summary.get("passed", False)) and not partial,
+        partial=partial,
+        disruption=str(summary.get("disruption") or "unknown"),
+        objectives=_objectives(summary, info, figures),
+        figures=figures,
+        ledger=ledger if isinstance(ledger, dict) else {},
+        steps=tuple(steps),
+        hypothesis_before=before,
+        hypothesis_after=after,
+        markers=_markers(markers),
+        outages=_outages(figures),
+        samples=_samples(run_dir),
+        timeline=_timeline(run_dir, problems),
+        errors=tuple(str(e) for e in summary.get("errors") or ()),
+        problems=tuple(problems),
+    )
+
+
+__all__ = ["Marker", "Objective", "OutageSpan", "ReportData", "RunInfo", "Sample", "Step", "Verdict",
+           "load_report_data"]

@@ -1,0 +1,115 @@
+"""AZ outage on AWS: inject, the end state, revert through the journal, the exact original state; dry run; FIS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faults.journal import outstanding, record_injected, revert_outstanding
+
+AZ = "us-east-1a"
+
+
+def inject(stack: Any, driver: Any) -> Any:
+    outcome = driver.az_outage(AZ)
+    record_injected(stack.run, "az_outage", outcome, 0.0)  # what faults.actions does after the driver returns
+    return outcome
+
+
+def test_az_outage_blackholes_stops_cordons_fails_over_and_reverts_exactly(stack: Any) -> None:
+    before = stack.snapshot()
+    driver = stack.driver()
+    assert driver.observe().writer == "east-1"
+
+    outcome = inject(stack, driver)
+
+    blackhole = outcome.details["blackhole_nacl"]
+    after = stack.nacl_of_subnets()
+    assert {s: after[s] for s in stack.subnets[AZ]} == {s: blackhole for s in stack.subnets[AZ]}
+    assert all(after[s] == before["nacls"][s] for az, ids in stack.subnets.items() if az != AZ for s in ids)
+    entries = stack.client("ec2").describe_network_acls(NetworkAclIds=[blackhole])["NetworkAcls"][0]["Entries"]
+    assert all(e["RuleAction"] == "deny" for e in entries)  # nothing allowed: a custom ACL without rules
+    states = stack.instance_states()
+    stopped = sorted(i for i, s in states.items() if s == "stopped")
+    assert stack.instances[AZ] in stopped and stack.instances["us-east-1b"] not in stopped
+    assert states[stack.other_vpc_instance] == "running"  # outside the target's VPC: untouched
+    assert stack.suspended() == ["AZRebalance", "AddToLoadBalancer", "HealthCheck", "Launch", "ReplaceUnhealthy"]
+    assert stack.kube["east"].cordoned() == {"node-a1", "node-a2"}
+    assert sorted(n for _, n in stack.kube["east"].pods) == ["other-1", "shop-2"]  # shop pods of the AZ deleted
+    assert outcome.details["writer_failover"] == {"from": "east-1", "to": "east-2"}
+    observation = driver.observe()
+    assert observation.writer == "east-2" and observation.azs_down == (AZ,) and not observation.healthy
+
+    # the revert is recorded with plain JSON args; it restores everything exactly
+    [fault] = outstanding(stack.run)
+    assert fault.reverts[0].args["asgs"] == {"shop-nodes": ["Launch", "AZRebalance", "HealthCheck",
+                                                            "ReplaceUnhealthy"]}
+    assert fault.reverts[0].args["nodes"] == [{"context": "east", "node": "node-a1"}]
+    done = revert_outstanding(stack.run, stack.driver(), by="rollback")
+
+    assert done and done[0].startswith(f"AZ {AZ} (us-east-1) restored")
+    assert stack.snapshot() == before  # every ACL association, instance state, process, node as before
+    assert driver.observe().azs_down == ()
+
+
+def test_az_restore_with_only_the_az_finds_the_blackhole_by_its_tags(stack: Any) -> None:
+    before = stack.nacl_of_subnets()
+    stack.driver().az_outage(AZ)
+    outcome = stack.driver().az_restore(AZ)
+    assert stack.nacl_of_subnets() == before
+    assert "back on their network ACLs" in outcome.description
+
+
+def test_dry_run_lists_every_call_and_changes_nothing(stack: Any) -> None:
+    before = stack.snapshot()
+    lines: list[str] = []
+    driver = stack.driver(dry_run=True, echo=lines.append)
+    outcome = driver.az_outage(AZ)
+
+    assert stack.snapshot() == before
+    assert stack.kube["east"].mutations == [] and len(stack.kube["east"].pods) == 4
+    writes = [line for line in lines if line.startswith("dry run: WRITE")]
+    ops = [w.split()[4].split("(")[0] for w in writes]
+    assert ops == ["create_network_acl", "replace_network_acl_association", "replace_network_acl_association",
+                   "patch_node", "delete_namespaced_pod", "delete_namespaced_pod", "suspend_processes",
+                   "stop_instances", "failover_db_cluster"]
+    assert any("read  ec2@us-east-1 describe_network_acls" in line for line in lines)
+    events = [r["event"] for r in stack.run.records("aws-calls.jsonl")]
+    assert set(events) == {"planned"}
+    assert not stack.run.file("faults.jsonl").exists()
+    assert outcome.reverts[0].method == "az_restore"
+
+
+def test_every_mutating_call_is_recorded_before_it_is_made(stack: Any) -> None:
+    stack.driver().az_outage(AZ)
+    records = list(stack.run.records("aws-calls.jsonl"))
+    calls = [r for r in records if r["event"] == "call"]
+    assert [r["op"] for r in calls][:3] == ["create_network_acl", "replace_network_acl_association",
+                                            "replace_network_acl_association"]
+    for call in calls:  # each "call" comes before its "done"
+        later = records[records.index(call) + 1:]
+        assert any(r["event"] == "done" and r["op"] == call["op"] for r in later)
+
+
+def test_fis_mode_starts_the_template_and_stop_reverts_it(stack: Any) -> None:
+    fis = stack.client("fis")
+    template = fis.create_experiment_template(
+        clientToken="t", description="AZ Availability: Power Interruption",
+        roleArn="arn:aws:iam::123456789012:role/fis",
+        stopConditions=[{"source": "none"}],
+        actions={"stop": {"actionId": "aws:ec2:stop-instances", "targets": {"Instances": "i"}}},
+        targets={"i": {"resourceType": "aws:ec2:instance", "selectionMode": "ALL",
+                       "resourceTags": {"AzImpairmentPower": "StopInstances"}}})["experimentTemplate"]["id"]
+    aws = stack.target.aws.model_copy(update={
+        "az_outage": "fis",
+        "regions": (stack.target.aws.regions[0].model_copy(update={"fis_templates": {AZ: template}}),)})
+    stack.target = stack.target.model_copy(update={"aws": aws})
+    before = stack.snapshot()
+
+    outcome = stack.driver().az_outage(AZ)
+    experiment = outcome.details["fis_experiment"]
+    assert fis.get_experiment(id=experiment)["experiment"]["experimentTemplateId"] == template
+
+    restored = stack.driver().az_restore(**outcome.reverts[0].args)
+    assert f"FIS experiment {experiment} stopped" in restored.description
+    assert fis.get_experiment(id=experiment)["experiment"]["state"]["status"] in ("stopping", "stopped")
+    assert stack.snapshot() == before

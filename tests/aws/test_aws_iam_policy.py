@@ -1,0 +1,52 @@
+"""The harness role's policy lists exactly the API actions the driver calls (and the example target loads)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import botocore.session
+
+from aftershock.target import load_target
+
+ROOT = Path(__file__).resolve().parents[2]
+# boto3 client name -> IAM prefix
+SERVICES = {"ec2": "ec2", "autoscaling": "autoscaling", "rds": "rds", "cloudwatch": "cloudwatch",
+            "elbv2": "elasticloadbalancing", "globalaccelerator": "globalaccelerator", "fis": "fis",
+            "secretsmanager": "secretsmanager", "sts": "sts"}
+NOT_DRIVER_CALLS = {"eks:DescribeCluster"}  # used by `aws eks get-token` in the kubeconfig, not by the driver
+NO_PERMISSION_NEEDED = {"sts:AssumeRole"}   # granted by the role's trust policy
+
+
+def driver_actions() -> set[str]:
+    source = "\n".join(p.read_text() for p in (ROOT / "faults" / "aws").glob("*.py"))
+    names = set(re.findall(r'"([a-z]+(?:_[a-z0-9]+)+)"', source))
+    names |= set(re.findall(r"\.([a-z]+(?:_[a-z0-9]+)+)\(", source))
+    botocore_session = botocore.session.Session()
+    actions = set()
+    for client, prefix in SERVICES.items():
+        model = botocore_session.get_service_model(client)
+        by_snake = {re.sub(r"(?<!^)(?=[A-Z])", "_", op).lower(): op for op in model.operation_names}
+        by_snake.update({"failover_db_cluster": "FailoverDBCluster", "describe_db_clusters": "DescribeDBClusters",
+                         "describe_db_instances": "DescribeDBInstances"})
+        actions |= {f"{prefix}:{by_snake[n]}" for n in names if n in by_snake and by_snake[n] in
+                    model.operation_names}
+    return actions
+
+
+def test_policy_lists_exactly_the_actions_the_driver_calls() -> None:
+    policy = json.loads((ROOT / "targets" / "iam-policy.json").read_text())
+    listed = set()
+    for statement in policy["Statement"]:
+        action = statement["Action"]
+        listed |= {action} if isinstance(action, str) else set(action)
+    listed.discard("ec2:CreateTags")  # implied by create_network_acl(TagSpecifications=...)
+    listed.discard("fis:TagResource")  # implied by start_experiment(tags=...)
+    assert listed - NOT_DRIVER_CALLS == driver_actions() - NO_PERMISSION_NEEDED
+
+
+def test_example_target_loads() -> None:
+    target = load_target(ROOT / "targets" / "example-aws.yaml")
+    assert target.kind == "aws" and target.aws is not None
+    assert target.aws.region("us-east-1").vpc_id and target.database and target.database.global_cluster

@@ -1,0 +1,52 @@
+"""Fixtures of the run-layer tests: a run folder, a lab-kind target file, the configuration an activity
+receives, and a fake driver plugged in where drivers plug in (``faults.driver.DRIVERS``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from runkit import FakeDriver, write_target
+
+from aftershock.runfolder import RunFolder
+from aftershock.target import load_target
+from faults.driver import DRIVERS
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may read the developer's lab or run folder by accident."""
+    monkeypatch.setenv("AFTERSHOCK_HOME", str(tmp_path / "home"))
+    for name in ("AFTERSHOCK_TARGET", "AFTERSHOCK_RUN_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> RunFolder:
+    """An empty run folder (as ``RunFolder.create`` leaves it)."""
+    path = tmp_path / "run"
+    (path / "logs").mkdir(parents=True)
+    return RunFolder(path)
+
+
+@pytest.fixture
+def target_file(tmp_path: Path) -> Path:
+    """A lab-kind target (``runkit.target_data``): two regions, a database with its writer in us-east-1b."""
+    path: Path = write_target(tmp_path / "target.yaml")
+    return path
+
+
+@pytest.fixture
+def configuration(target_file: Path, run: RunFolder) -> dict[str, Any]:
+    """What Chaos Toolkit passes to an activity once the experiment's configuration is resolved."""
+    return {"aftershock_target": str(target_file), "aftershock_run_dir": str(run.path)}
+
+
+@pytest.fixture
+def driver(target_file: Path, monkeypatch: pytest.MonkeyPatch) -> FakeDriver:
+    """One :class:`FakeDriver`, plugged into the ``lab`` slot of the driver registry: every activity that
+    resolves a driver in this test gets it (tell it to refuse or fail before calling the activity)."""
+    fake = FakeDriver(load_target(target_file))
+    monkeypatch.setitem(DRIVERS, "lab", lambda target: fake)
+    return fake

@@ -1,0 +1,55 @@
+"""The lab's independent record of a run, for checking what aftershock measured.
+
+RTO truth comes from the front door's access log (Envoy's own record of every request) and the lab's event
+log; RPO truth from querying the database for the ledger's acknowledged writes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import psycopg
+
+from lab.envoy import read_access_log
+
+
+def markers(run: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (run / "markers.jsonl").read_text().splitlines()]
+
+
+def first_marker(run: Path, kind: str) -> float:
+    return float(next(m["ts"] for m in markers(run) if m["kind"] == kind))  # type: ignore[arg-type]
+
+
+def rto_from_access_log(lab_dir: Path, fault_at: float, until: float) -> float:
+    """Seconds from ``fault_at`` to the first successful request after the last failed one (0: no failure).
+
+    A failure is what a client would call one: a 5xx or no response (status 0).
+    """
+    log = lab_dir / "envoy" / "logs" / "access-front-door.jsonl"
+    records = [r for r in read_access_log(log, since=fault_at - 0.2) if r.start < until]
+    failed = [r.start for r in records if r.status == 0 or r.status >= 500]
+    if not failed:
+        return 0.0
+    last_fail = max(failed)
+    recovered = min(r.start for r in records if r.start > last_fail and 0 < r.status < 500)
+    return max(0.0, recovered - fault_at)
+
+
+def acknowledged_seqs(run: Path) -> set[int]:
+    seqs = set()
+    for line in (run / "ledger.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        if record.get("kind") == "write" and record.get("outcome") == "ok":
+            seqs.add(int(record["seq"]))
+    return seqs
+
+
+def lost_writes(run: Path, writer_dsn: str) -> set[int]:
+    """Acknowledged ledger writes that the database does not hold."""
+    acked = acknowledged_seqs(run)
+    with psycopg.connect(writer_dsn, autocommit=True) as conn:
+        present = {row[0] for row in conn.execute(
+            "SELECT seq FROM aftershock_ledger WHERE writer = %s", (run.name,))}
+    return acked - present
