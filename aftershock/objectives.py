@@ -60,7 +60,11 @@ def resolve_objectives(target: Target, disruption: str, overrides: Mapping[str, 
                 raise UsageError(f"{source} objective {key!r}: unknown objective {name!r}; use one of "
                                  f"{', '.join(sorted(KNOWN))}")
             if scope in ("", disruption):
-                resolved[name] = float(value)
+                try:
+                    resolved[name] = float(value)
+                except (TypeError, ValueError):
+                    raise UsageError(f"{source} objective {key!r}: {value!r} is not a number; give seconds "
+                                     "(or writes) as a plain number") from None
     return resolved
 
 

@@ -92,13 +92,14 @@ def build_summary(run: RunFolder, configuration: Mapping[str, Any] | None) -> Su
     wanted = resolve_objectives(target, disruption, overrides if isinstance(overrides, Mapping) else {})
     judged = str(config.get("aftershock_judge") or "")
     names = [n.strip() for n in judged.split(",") if n.strip()] or list(wanted)
-    verdicts = [Verdict.judge(name, wanted[name], figures.get(name)) for name in names if name in wanted]
+    verdicts = [Verdict.judge(name, wanted.get(name, 0.0), figures.get(name) if name in wanted else None)
+                for name in names]
     status = str(journal.get("status") or "unknown")
     if any(m["kind"] == "run.interrupted" for m in run.records("markers.jsonl")):
         status = "interrupted"  # a signal arrived, even if Chaos Toolkit finished the journal as completed
     deviated = bool(journal.get("deviated", False))
     partial = not journal or not run.file("journal.json").exists()
-    passed = status == "completed" and not deviated and all(v.met for v in verdicts) and not errors
+    passed = status == "completed" and not deviated and bool(verdicts) and all(v.met for v in verdicts) and not errors
     return Summary(scenario=scenario, disruption=disruption, target=target.name, status=status, deviated=deviated,
                    passed=passed, partial=partial, figures=figures, objectives=verdicts, errors=errors)
 

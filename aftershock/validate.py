@@ -66,6 +66,15 @@ def check_experiment(experiment: Mapping[str, Any], path: Path) -> None:
     if disruption not in DISRUPTIONS:
         raise UsageError(f"{path}: configuration.aftershock_disruption {disruption!r} is unknown: use one of "
                          f"{', '.join(DISRUPTIONS)}")
+    judged = config.get("aftershock_judge")
+    if judged is not None:
+        from aftershock.objectives import KNOWN
+
+        names = [n.strip() for n in str(judged).split(",") if n.strip()]
+        unknown = [n for n in names if n not in KNOWN]
+        if unknown or not names:
+            raise UsageError(f"{path}: configuration.aftershock_judge names unknown objective(s) "
+                             f"{', '.join(unknown) or '(none)'}: use some of {', '.join(sorted(KNOWN))}")
     for where, activity in activities(experiment):
         _check_activity(path, where, activity)
 

@@ -43,11 +43,23 @@ Configuration = dict[str, Any] | None
 Secrets = dict[str, Any] | None
 
 
-def _inject(action: str, configuration: Configuration, call: Callable[[ActivityContext], FaultOutcome],
+Apply = Callable[[], FaultOutcome]
+
+
+def _inject(action: str, configuration: Configuration, prepare: Callable[[ActivityContext], Apply],
             **args: Any) -> dict[str, Any]:
+    """Validate (``prepare`` resolves and checks every argument, changing nothing), then mark and apply.
+
+    A fault the driver refuses or fails half-way gets a ``fault.aborted`` marker, so no probe measures from it.
+    """
     ctx = ActivityContext.from_configuration(configuration)
+    apply = prepare(ctx)
     started = ctx.run.mark("fault.start", action=action, args=args)
-    outcome = call(ctx)
+    try:
+        outcome = apply()
+    except BaseException as exc:
+        ctx.run.mark("fault.aborted", action=action, started_at=started, error=f"{type(exc).__name__}: {exc}")
+        raise
     ended = ctx.run.mark("fault.end", action=action, description=outcome.description)
     fault_id = record_injected(ctx.run, action, outcome, started)
     return {"fault_id": fault_id, "action": action, "description": outcome.description,
@@ -59,18 +71,24 @@ def _region_or(ctx: ActivityContext, region: str, default: str) -> str:
     return ctx.target.region(region or default).name
 
 
+def _secondary(ctx: ActivityContext) -> str:
+    if ctx.target.secondary is None:
+        raise FaultRefused(f"target {ctx.target.name!r} has no secondary region: this fault needs two regions")
+    return ctx.target.secondary.name
+
+
 def az_outage(az: str = "", configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """The primary region loses one AZ: its pods and database node die, its load-balancer targets go away
     and nothing is scheduled there. ``az`` empty: the AZ that holds the database writer."""
 
-    def call(ctx: ActivityContext) -> FaultOutcome:
+    def call(ctx: ActivityContext) -> Apply:
         chosen = az
         if not chosen:
             writer = ctx.driver.observe().writer
             instances = [i for c in (ctx.target.database.clusters if ctx.target.database else ()) for i in c.instances]
             chosen = next((i.az for i in instances if i.name == writer), ctx.target.primary.azs[0])
         ctx.target.az(chosen)
-        return ctx.driver.az_outage(chosen)
+        return lambda: ctx.driver.az_outage(chosen)
 
     return _inject("az_outage", configuration, call, az=az)
 
@@ -78,19 +96,23 @@ def az_outage(az: str = "", configuration: Configuration = None, secrets: Secret
 def kill_pods(region: str = "", percent: float = 0.0, count: int = 0, az: str = "",
               configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Kill shop pods in ``region`` (default: the primary): ``percent`` of them (rounded up) or ``count``."""
-    if (percent > 0) == (count > 0):
-        raise FaultRefused("kill_pods needs exactly one of percent (0-100] or count (>= 1)")
+    if (percent > 0) == (count > 0) or percent > 100 or count < 0:
+        raise FaultRefused(f"kill_pods needs exactly one of percent (0-100] or count (>= 1), got percent={percent:g}, "
+                           f"count={count}")
 
-    def call(ctx: ActivityContext) -> FaultOutcome:
+    def call(ctx: ActivityContext) -> Apply:
         name = _region_or(ctx, region, ctx.target.primary.name)
-        return ctx.driver.kill_pods(name, az=az or None, count=count or None, percent=percent or None)
+        if az and az not in ctx.target.region(name).azs:
+            raise FaultRefused(f"kill_pods: AZ {az!r} is not in region {name}: use one of "
+                               f"{', '.join(ctx.target.region(name).azs)}")
+        return lambda: ctx.driver.kill_pods(name, az=az or None, count=count or None, percent=percent or None)
 
     return _inject("kill_pods", configuration, call, region=region, percent=percent, count=count, az=az)
 
 
 def crash_writer(configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Crash the database writer; the in-region reader must take over."""
-    return _inject("crash_writer", configuration, lambda ctx: ctx.driver.crash_writer())
+    return _inject("crash_writer", configuration, lambda ctx: ctx.driver.crash_writer)
 
 
 def failover_global_database(to_region: str = "", configuration: Configuration = None,
@@ -98,9 +120,9 @@ def failover_global_database(to_region: str = "", configuration: Configuration =
     """Unplanned global failover: the writer's region is lost, ``to_region`` (default: the secondary) is
     promoted; data loss allowed. Reverted by rebuilding the lost region and switching back."""
 
-    def call(ctx: ActivityContext) -> FaultOutcome:
-        secondary = ctx.target.secondary.name if ctx.target.secondary else ""
-        return ctx.driver.failover_global_database(_region_or(ctx, to_region, secondary))
+    def call(ctx: ActivityContext) -> Apply:
+        name = _region_or(ctx, to_region, "" if to_region else _secondary(ctx))
+        return lambda: ctx.driver.failover_global_database(name)
 
     return _inject("failover_global_database", configuration, call, to_region=to_region)
 
@@ -109,9 +131,9 @@ def switchover_global_database(to_region: str = "", configuration: Configuration
                                secrets: Secrets = None) -> dict[str, Any]:
     """Planned global switchover to ``to_region`` (default: the secondary); no data loss."""
 
-    def call(ctx: ActivityContext) -> FaultOutcome:
-        secondary = ctx.target.secondary.name if ctx.target.secondary else ""
-        return ctx.driver.switchover_global_database(_region_or(ctx, to_region, secondary))
+    def call(ctx: ActivityContext) -> Apply:
+        name = _region_or(ctx, to_region, "" if to_region else _secondary(ctx))
+        return lambda: ctx.driver.switchover_global_database(name)
 
     return _inject("switchover_global_database", configuration, call, to_region=to_region)
 
@@ -122,8 +144,9 @@ def set_traffic_dial(region: str = "", dial: int = 0, configuration: Configurati
     if not isinstance(dial, int) or isinstance(dial, bool) or not 0 <= dial <= 100:
         raise FaultRefused(f"set_traffic_dial: dial must be an integer 0-100, got {dial!r}")
 
-    def call(ctx: ActivityContext) -> FaultOutcome:
-        return ctx.driver.set_traffic_dial(_region_or(ctx, region, ctx.target.primary.name), dial)
+    def call(ctx: ActivityContext) -> Apply:
+        name = _region_or(ctx, region, ctx.target.primary.name)
+        return lambda: ctx.driver.set_traffic_dial(name, dial)
 
     return _inject("set_traffic_dial", configuration, call, region=region, dial=dial)
 
@@ -132,9 +155,9 @@ def cut_replication(region: str = "", configuration: Configuration = None,
                     secrets: Secrets = None) -> dict[str, Any]:
     """Cut replication into ``region`` (default: the secondary): later writes never reach it."""
 
-    def call(ctx: ActivityContext) -> FaultOutcome:
-        secondary = ctx.target.secondary.name if ctx.target.secondary else ""
-        return ctx.driver.cut_replication(_region_or(ctx, region, secondary))
+    def call(ctx: ActivityContext) -> Apply:
+        name = _region_or(ctx, region, "" if region else _secondary(ctx))
+        return lambda: ctx.driver.cut_replication(name)
 
     return _inject("cut_replication", configuration, call, region=region)
 

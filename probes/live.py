@@ -20,8 +20,10 @@ def timeline_now(run: RunFolder) -> Timeline:
 
 
 def last_fault_start(run: RunFolder) -> float | None:
-    """Epoch seconds of the most recent ``fault.start`` marker (what RTO is measured from)."""
-    starts = [r["ts"] for r in run.records("markers.jsonl") if r["kind"] == "fault.start"]
+    """Epoch seconds of the most recent ``fault.start`` marker of a fault that was applied (RTO's origin)."""
+    records = list(run.records("markers.jsonl"))
+    aborted = {r["started_at"] for r in records if r["kind"] == "fault.aborted"}
+    starts = [r["ts"] for r in records if r["kind"] == "fault.start" and r["ts"] not in aborted]
     return max(starts) if starts else None
 
 

@@ -37,7 +37,7 @@ def _recent_window(configuration: dict[str, Any] | None, window_s: float, min_re
         for bucket in select(timeline):
             if start_ms <= bucket.start_ms < end_ms:
                 window = window.add(bucket)
-        if window.total >= min_requests:
+        if window.total >= max(1, min_requests):
             return window
         if time.monotonic() > deadline:
             return None

@@ -151,10 +151,15 @@ class Traffic:
 class Shopper:
     """One logged-in shopper doing checkouts through the front door."""
 
-    def __init__(self, url: str, n: int = 7) -> None:
+    def __init__(self, url: str, n: int = 7, *, timeout: float = 20.0) -> None:
         self.http = httpx.Client(base_url=url, timeout=5.0)
-        body = self.http.post("/api/login", json={"username": f"shopper-{n}", "password": f"pw-{n}"}).json()
-        self.http.headers["Authorization"] = f"Bearer {body['token']}"
+        deadline = time.monotonic() + timeout  # right after a fault the shop may answer 503 for a moment
+        response = self.http.post("/api/login", json={"username": f"shopper-{n}", "password": f"pw-{n}"})
+        while response.status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            response = self.http.post("/api/login", json={"username": f"shopper-{n}", "password": f"pw-{n}"})
+        response.raise_for_status()
+        self.http.headers["Authorization"] = f"Bearer {response.json()['token']}"
 
     def checkout(self) -> httpx.Response:
         self.http.post("/api/cart/items", json={"product_id": 42, "quantity": 1}).raise_for_status()

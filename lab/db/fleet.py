@@ -111,8 +111,8 @@ class DatabaseFleet:
             token = control.write_marker()
             for node in readers:
                 if not procs.wait_until(lambda node=node: node.has_marker(token), timeout=30.0):  # type: ignore[misc]
-                    raise DatabaseError(f"replica {node.name} does not stream from {writer.name}: "
-                                        f"see {self.layout.log(node.name)}")
+                    raise DatabaseError(f"replica {node.name} does not stream from {writer.name} within 30 s: "
+                                        f"{_log_tail(self.layout.log(node.name))} (see {self.layout.log(node.name)})")
                 control.set_role(node.name, NodeRole.READER)
             control.publish()
         result = BootstrapResult(writer=writer.name, readers=tuple(n.name for n in readers),
@@ -347,3 +347,12 @@ def _validate_specs(nodes: list[NodeSpec], password: str) -> None:
             raise DatabaseError(f"database NodeSpecs repeat a {attr}: give each instance its own {attr}")
     if not password:
         raise DatabaseError("the database password is empty: generate one for the lab")
+
+
+def _log_tail(path: Path, lines: int = 2) -> str:
+    """The last lines of a server log, on one line (the log may be gone once the fleet is cleaned up)."""
+    try:
+        tail = path.read_text(errors="replace").strip().splitlines()[-lines:]
+    except OSError:
+        return "no log"
+    return " | ".join(line.strip() for line in tail) or "empty log"

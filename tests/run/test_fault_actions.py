@@ -69,9 +69,6 @@ def test_an_unknown_az_is_refused_before_the_driver_is_called(configuration: dic
     assert list(run.records(JOURNAL)) == []
 
 
-@pytest.mark.xfail(strict=True, reason="faults/actions.py _inject writes the fault.start marker before the "
-                   "action's validation runs (it runs inside call(ctx)), so a refused fault leaves a fault.start "
-                   "with no fault.end, and measure_rto/measure_scaling measure from a fault that never happened")
 def test_a_refused_fault_leaves_no_fault_start_marker(configuration: dict[str, Any], driver: FakeDriver,
                                                       run: RunFolder) -> None:
     with pytest.raises(TargetError):
@@ -84,16 +81,21 @@ def test_kill_pods_needs_exactly_one_of_percent_and_count(configuration: dict[st
                                                           run: RunFolder, percent: float, count: int) -> None:
     with pytest.raises(FaultRefused) as err:
         actions.kill_pods(percent=percent, count=count, configuration=configuration)
-    assert str(err.value) == "kill_pods needs exactly one of percent (0-100] or count (>= 1)"
+    assert str(err.value) == ("kill_pods needs exactly one of percent (0-100] or count (>= 1), "
+                              f"got percent={percent:g}, count={count}")
     assert driver.calls == []
     assert not run.file("markers.jsonl").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="faults/actions.py kill_pods checks only that exactly one of percent/count "
-                   "is positive, not the (0-100] range its own message states: percent=150 reaches the driver")
 def test_kill_pods_refuses_a_percent_above_100(configuration: dict[str, Any], driver: FakeDriver) -> None:
-    with pytest.raises(FaultRefused):
+    with pytest.raises(FaultRefused, match=r"got percent=150, count=0$"):
         actions.kill_pods(percent=150.0, configuration=configuration)
+    assert driver.calls == []
+
+
+def test_kill_pods_refuses_an_az_of_another_region(configuration: dict[str, Any], driver: FakeDriver) -> None:
+    with pytest.raises(FaultRefused, match=r"^kill_pods: AZ 'us-west-2a' is not in region us-east-1: use one of "):
+        actions.kill_pods(percent=50.0, az="us-west-2a", configuration=configuration)
     assert driver.calls == []
 
 

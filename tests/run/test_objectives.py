@@ -126,8 +126,6 @@ def test_unknown_keys_are_usage_errors_naming_source_and_key(source: str, key: s
     assert str(err.value) == message
 
 
-@pytest.mark.xfail(strict=True, reason="aftershock/objectives.py resolve_objectives calls float(value) unguarded: "
-                   "a non-numeric experiment override raises a bare ValueError instead of a UsageError")
 def test_a_non_numeric_experiment_override_is_a_usage_error() -> None:
     with pytest.raises(UsageError) as err:
         resolve_objectives(target(), "az", {"rto_s": "20s"})

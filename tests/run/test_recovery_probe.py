@@ -140,7 +140,6 @@ LATER_OUTAGE_BUG = ("probes/recovery.py measure_rto (lines 47-54): time_to_recov
                     "is never reported (recovered False, rto_s None)")
 
 
-@pytest.mark.xfail(strict=True, reason=LATER_OUTAGE_BUG)
 def test_recovery_after_a_second_outage_is_measured_to_its_end(run: RunFolder) -> None:
     truth = traffic(run, 12, [(0.5, 1.7), (6.0, 7.0)])  # both over; good for 5 s since
     result = measure_rto(timeout_s=0.6, sustain_s=3, configuration=config(run))
@@ -149,8 +148,6 @@ def test_recovery_after_a_second_outage_is_measured_to_its_end(run: RunFolder) -
     assert result["rto_s"] == pytest.approx(truth.rto_s, abs=PRECISION_S)
 
 
-@pytest.mark.xfail(strict=True, reason=LATER_OUTAGE_BUG + "; here the first 'sustained period' is the good "
-                   "traffic between fault.start and a failure that starts more than sustain_s later")
 def test_an_outage_that_starts_later_than_sustain_s_after_the_fault_is_measured(run: RunFolder) -> None:
     truth = traffic(run, 10, [(3.5, 4.5)])  # the fault bites 3.5 s after fault.start (e.g. health checks)
     result = measure_rto(timeout_s=0.6, sustain_s=3, configuration=config(run))

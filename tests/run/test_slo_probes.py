@@ -84,3 +84,7 @@ def test_traffic_not_yet_delivered_is_not_judged(run: RunFolder) -> None:
     now = time.time()
     write_timeline(run, requests_between(now - 8, now, down=[(now - 0.3, now)]))
     assert error_rate_within(window_s=3, configuration=config(run)) is True
+
+
+def test_min_requests_zero_without_traffic_is_not_within_slo(run: RunFolder) -> None:
+    assert error_rate_within(min_requests=0, wait_s=0, configuration=config(run)) is False
