@@ -31,13 +31,13 @@ def print_summary(run: RunFolder, summary: Summary) -> None:
     for col in ("objective", "target", "measured", "met"):
         table.add_column(col)
     for v in summary.objectives:
-        measured = "not measured" if v.measured is None else f"{v.measured:g} {v.unit}"
+        measured = "not measured" if v.measured is None else f"{round(v.measured, 3):g} {v.unit}"
         table.add_row(v.name, f"<= {v.target:g} {v.unit}", measured, "yes" if v.met else "[red]no[/]")
     console.print(table)
     ledger = summary.figures.get("ledger")
     if ledger:
         console.print(f"ledger: {ledger['acknowledged']} acknowledged, {ledger['kept']} kept, {ledger['lost']} lost, "
-                      f"{ledger['in_doubt']} in doubt; RPO {ledger['rpo_s']:g} s")
+                      f"{ledger['in_doubt']} in doubt; RPO {round(ledger['rpo_s'], 3):g} s")
     for error in summary.errors:
         console.print(f"[red]{error}[/]")
     console.print(f"run folder: {run.path}")
