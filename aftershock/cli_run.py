@@ -14,7 +14,7 @@ from aftershock.console import stdout
 from aftershock.errors import UsageError
 from aftershock.load import parse_duration
 from aftershock.runfolder import RunFolder
-from aftershock.runner import RunOptions, describe, execute, prepare, safety_net
+from aftershock.runner import RunOptions, describe, dry_run_calls, execute, prepare, safety_net
 from aftershock.summary import Summary
 from aftershock.target import load_target
 from faults.journal import outstanding
@@ -82,6 +82,7 @@ def run_command(experiment: str, target: str, users: int | None, duration: str |
     if dry_run:
         for line in describe(plan):
             stdout().print(line, highlight=False)
+        dry_run_calls(plan)
         return
     run, summary = execute(plan)
     print_summary(run, summary)

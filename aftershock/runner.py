@@ -99,6 +99,25 @@ def describe(plan: RunPlan) -> list[str]:
     return lines
 
 
+def dry_run_calls(plan: RunPlan) -> None:
+    """For an AWS target: run the method's fault actions with the driver in dry-run mode, which prints every
+    API call it would make (reads are made, nothing is mutated). The lab needs no such pass."""
+    if plan.target.kind != "aws":
+        return
+    import importlib
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="aftershock-dry-") as tmp, \
+            _env({"AFTERSHOCK_AWS_DRY_RUN": "1", RUN_DIR_ENV: tmp, TARGET_ENV: plan.options.target}):
+        for _, activity in activities({"method": plan.experiment.get("method") or []}):
+            provider = activity.get("provider") or {}
+            if activity.get("type") != "action" or provider.get("module") != "faults.actions":
+                continue
+            func = getattr(importlib.import_module("faults.actions"), str(provider.get("func")))
+            func(**(provider.get("arguments") or {}),
+                 configuration={"aftershock_target": plan.options.target, "aftershock_run_dir": tmp})
+
+
 @contextlib.contextmanager
 def _env(values: dict[str, str]) -> Iterator[None]:
     previous = {k: os.environ.get(k) for k in values}

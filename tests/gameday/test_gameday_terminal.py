@@ -162,3 +162,33 @@ def test_abort_key_rolls_back_and_the_report_records_it(lab: RunningLab, tmp_pat
     assert f"[steps/{run.name}/report.html](steps/{run.name}/report.html)" in report
     assert "aborted by operator (abort key)" in (day / "gameday.html").read_text()
     assert processes_mentioning(str(out)) == [], "no process of the game day may be left behind"
+
+
+@pytest.mark.timeout(150)
+def test_ctrl_c_twice_waits_for_the_rollback_and_leaves_nothing_behind(lab: RunningLab, tmp_path: Path) -> None:
+    lab.wait_healthy()
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("title: Unattended\nsteps:\n  - experiment: az-outage\n    users: 3\n")
+    out = tmp_path / "days"
+    env = {**os.environ, "TERM": "xterm-256color", "PYTHONUNBUFFERED": "1"}
+    started = time.monotonic()
+    term = Terminal([sys.executable, "-m", "aftershock.cli_gameday", "gameday", str(plan), "--yes", "--out",
+                     str(out)], env)
+    try:
+        run = wait_for_marker(out, "fault.end", timeout=40)
+        term.send("\x03")
+        pos = term.expect("ABORT (Ctrl-C)", timeout=10)
+        term.send("\x03")
+        term.expect("still rolling back", timeout=10, after=pos)
+        assert term.proc.wait(timeout=60) == 1, term.text[-3000:]
+    finally:
+        term.close()
+    assert time.monotonic() - started < 90
+    assert outstanding(RunFolder(run)) == []
+    status = lab.wait_healthy(timeout=60)
+    assert status["azs_down"] == [] and status["dials"] == {"us-east-1": 100, "us-west-2": 0}
+    (day,) = out.glob("*-gameday-*")
+    (step,) = json.loads((day / "gameday.json").read_text())["steps"]
+    assert step["status"] == "aborted" and step["abort"]["by"] == "Ctrl-C" and step["abort"]["rolled_back"] is True
+    assert "aborted by operator (Ctrl-C)" in (day / "gameday.md").read_text()
+    assert processes_mentioning(str(out)) == []

@@ -1,0 +1,32 @@
+"""`aftershock run --dry-run` against an AWS target: the method's faults list every API call, mutate nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aftershock.runner import RunOptions, dry_run_calls, prepare
+from aftershock.target import dump_target
+from faults.driver import DRIVERS
+
+EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
+
+
+def test_dry_run_of_the_az_outage_experiment_lists_the_calls_and_changes_nothing(
+        stack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target_file = tmp_path / "aws.yaml"
+    dump_target(stack.target, target_file)
+    lines: list[str] = []
+    # the driver reads AFTERSHOCK_AWS_DRY_RUN, which dry_run_calls sets: no dry_run argument here
+    monkeypatch.setitem(DRIVERS, "aws", lambda target: stack.driver(run=None, echo=lines.append))
+    before = stack.snapshot()
+    plan = prepare(EXPERIMENTS / "az-outage.yaml", RunOptions(target=str(target_file)))
+
+    dry_run_calls(plan)
+
+    assert stack.snapshot() == before
+    writes = [line.split()[4].split("(")[0] for line in lines if line.startswith("dry run: WRITE")]
+    assert writes[:2] == ["create_network_acl", "replace_network_acl_association"]
+    assert "stop_instances" in writes and "failover_db_cluster" in writes
