@@ -40,6 +40,7 @@ def main() -> None:
 
 
 def _register() -> None:
+    from aftershock.cli_gameday import gameday_command, watch_command
     from aftershock.cli_lab import lab
     from aftershock.cli_load import load_command
     from aftershock.cli_report import history_command, report_command
@@ -52,6 +53,8 @@ def _register() -> None:
     main.add_command(demo_command, "demo")
     main.add_command(report_command, "report")
     main.add_command(history_command, "history")
+    main.add_command(gameday_command, "gameday")
+    main.add_command(watch_command, "watch")
 
 
 _register()

@@ -18,8 +18,13 @@ Usage in an experiment::
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from types import FrameType
 from typing import Any
 
 from aftershock.activity_context import ActivityContext
@@ -46,6 +51,28 @@ Secrets = dict[str, Any] | None
 Apply = Callable[[], FaultOutcome]
 
 
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while a fault is applied and journaled, then deliver them to the run's own
+    handlers (which roll the now-journaled fault back). Faults take well under a second on the lab."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+
+    def hold(signum: int, _frame: FrameType | None) -> None:
+        pending.append(signum)
+
+    previous = {sig: signal.signal(sig, hold) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for held, handler in previous.items():
+            signal.signal(held, handler)
+        for signum in pending:
+            os.kill(os.getpid(), signum)
+
+
 def _inject(action: str, configuration: Configuration, prepare: Callable[[ActivityContext], Apply],
             **args: Any) -> dict[str, Any]:
     """Validate (``prepare`` resolves and checks every argument, changing nothing), then mark and apply.
@@ -54,14 +81,15 @@ def _inject(action: str, configuration: Configuration, prepare: Callable[[Activi
     """
     ctx = ActivityContext.from_configuration(configuration)
     apply = prepare(ctx)
-    started = ctx.run.mark("fault.start", action=action, args=args)
-    try:
-        outcome = apply()
-    except BaseException as exc:
-        ctx.run.mark("fault.aborted", action=action, started_at=started, error=f"{type(exc).__name__}: {exc}")
-        raise
-    ended = ctx.run.mark("fault.end", action=action, description=outcome.description)
-    fault_id = record_injected(ctx.run, action, outcome, started)
+    with _signals_held():  # a fault applied but not journaled could never be reverted
+        started = ctx.run.mark("fault.start", action=action, args=args)
+        try:
+            outcome = apply()
+        except BaseException as exc:
+            ctx.run.mark("fault.aborted", action=action, started_at=started, error=f"{type(exc).__name__}: {exc}")
+            raise
+        ended = ctx.run.mark("fault.end", action=action, description=outcome.description)
+        fault_id = record_injected(ctx.run, action, outcome, started)
     return {"fault_id": fault_id, "action": action, "description": outcome.description,
             "details": outcome.details, "started_at": started, "ended_at": ended,
             "reverts": [c.method for c in outcome.reverts]}

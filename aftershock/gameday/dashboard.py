@@ -37,6 +37,9 @@ def _rto_text(snap: Snapshot) -> Text:
             return Text("measured: not recovered", style="bold red")
         return Text(f"{rto.seconds:.1f} s (measured)", style="bold")
     seconds = rto.seconds or 0.0
+    if snap.phase in ("rolled back", "done"):
+        return Text(f"not measured (the run ended before recovery was confirmed); last failure {seconds:.1f} s "
+                    "after the fault", style="yellow")
     if rto.failing:
         return Text(f"RTO so far {seconds:.1f} s, still failing", style="bold red")
     return Text(f"RTO so far {seconds:.1f} s, no failures now", style="yellow")

@@ -32,7 +32,7 @@ from aftershock.load import parse_duration
 from aftershock.objectives import DISRUPTIONS, KNOWN
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
-_EXAMPLE = "see experiments/gameday-example.yaml"
+_EXAMPLE = "see experiments/gamedays/example.yaml"
 
 
 class Step(BaseModel):
@@ -147,7 +147,7 @@ def parse_plan(data: Any, path: Path) -> Plan:
         raise UsageError(f"{path}: {_location(first['loc'])}: {_message(first)}") from None
     for index, step in enumerate(plan.steps):
         if not plan.experiment_path(step).is_file():
-            names = ", ".join(sorted(p.stem for p in EXPERIMENTS.glob("*.yaml") if p.stem != "gameday-example"))
+            names = ", ".join(sorted(p.stem for p in EXPERIMENTS.glob("*.yaml")))
             raise UsageError(f"{path}: steps[{index}].experiment: no experiment {step.experiment!r}: use a file "
                              f"path or one of {names}")
     return plan

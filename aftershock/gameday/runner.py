@@ -4,7 +4,7 @@ back at once), record the outcome in ``gameday.json`` and rewrite the game-day r
 
 Example::
 
-    plan = load_plan(Path("experiments/gameday-example.yaml"))
+    plan = load_plan(Path("experiments/gamedays/example.yaml"))
     day = GameDay.begin(plan, out=Path("runs"), operator=Unattended(), console=Console())
     exit_code = day.run()        # 0: every step that ran passed; 1: a step failed, was aborted or errored
 """

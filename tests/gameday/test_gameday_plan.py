@@ -12,7 +12,7 @@ from aftershock.errors import UsageError
 from aftershock.gameday.overrides import with_objectives
 from aftershock.gameday.plan import EXPERIMENTS, load_plan, parse_plan
 
-EXAMPLE = EXPERIMENTS / "gameday-example.yaml"
+EXAMPLE = EXPERIMENTS / "gamedays" / "example.yaml"
 NAMES = ("aurora-global-failover, aurora-global-switchover, aurora-writer-crash, az-outage, pod-kill, "
          "region-evacuation, scale-out")
 OK_STEP: dict[str, Any] = {"experiment": "pod-kill"}
@@ -37,17 +37,17 @@ def test_experiments_resolve_relative_to_the_plan(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    ({"steps": [OK_STEP]}, "title: is required (see experiments/gameday-example.yaml)"),
+    ({"steps": [OK_STEP]}, "title: is required (see experiments/gamedays/example.yaml)"),
     ({"title": "", "steps": [OK_STEP]}, "title: must not be empty"),
-    ({"title": "t"}, "steps: is required (see experiments/gameday-example.yaml)"),
+    ({"title": "t"}, "steps: is required (see experiments/gamedays/example.yaml)"),
     ({"title": "t", "steps": []}, "steps: needs at least one step"),
-    ({"title": "t", "steps": "pod-kill"}, "steps: must be a list of steps (see experiments/gameday-example.yaml)"),
+    ({"title": "t", "steps": "pod-kill"}, "steps: must be a list of steps (see experiments/gamedays/example.yaml)"),
     ({"title": "t", "steps": ["pod-kill"]},
-     "steps[0]: must be a mapping with an experiment (see experiments/gameday-example.yaml)"),
-    ({"title": "t", "steps": [{}]}, "steps[0].experiment: is required (see experiments/gameday-example.yaml)"),
+     "steps[0]: must be a mapping with an experiment (see experiments/gamedays/example.yaml)"),
+    ({"title": "t", "steps": [{}]}, "steps[0].experiment: is required (see experiments/gamedays/example.yaml)"),
     ({"title": "t", "steps": [{"experiment": "pod-kill", "user": 3}]},
-     "steps[0].user: unknown field; check the spelling (see experiments/gameday-example.yaml)"),
-    ({"title": "t", "stepz": []}, "stepz: unknown field; check the spelling (see experiments/gameday-example.yaml)"),
+     "steps[0].user: unknown field; check the spelling (see experiments/gamedays/example.yaml)"),
+    ({"title": "t", "stepz": []}, "stepz: unknown field; check the spelling (see experiments/gamedays/example.yaml)"),
     ({"title": "t", "steps": [OK_STEP, {"experiment": "pod-kill", "users": 0}]},
      "steps[1].users: 0 is too small: use at least 1"),
     ({"title": "t", "steps": [{"experiment": "pod-kill", "users": "many"}]},
@@ -67,7 +67,7 @@ def test_experiments_resolve_relative_to_the_plan(tmp_path: Path) -> None:
      "steps[0].objectives: must be a mapping such as {rto_s: 20}"),
     ({"title": "t", "steps": [OK_STEP, {"experiment": "no-such"}]},
      f"steps[1].experiment: no experiment 'no-such': use a file path or one of {NAMES}"),
-    (["pod-kill"], "a plan must be a mapping with title and steps (see experiments/gameday-example.yaml)"),
+    (["pod-kill"], "a plan must be a mapping with title and steps (see experiments/gamedays/example.yaml)"),
 ], ids=lambda v: "" if isinstance(v, str) else None)
 def test_plan_errors_name_the_file_and_the_field(tmp_path: Path, data: Any, message: str) -> None:
     path = tmp_path / "PLAN.yaml"
@@ -81,7 +81,7 @@ def test_a_missing_or_broken_plan_file(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as caught:
         load_plan(tmp_path / "nope.yaml")
     assert str(caught.value) == (f"plan file {str(tmp_path / 'nope.yaml')!r} does not exist: pass a PLAN.yaml "
-                                 "(see experiments/gameday-example.yaml)")
+                                 "(see experiments/gamedays/example.yaml)")
     broken = tmp_path / "broken.yaml"
     broken.write_text("title: t\nsteps: [\n")
     with pytest.raises(UsageError) as caught:

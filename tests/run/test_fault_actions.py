@@ -199,3 +199,23 @@ def test_every_action_is_listed_and_documented() -> None:
     for name in actions.__all__:
         assert callable(getattr(actions, name))
         assert getattr(actions, name).__doc__, name
+
+
+def test_ctrl_c_while_a_fault_is_applied_is_held_until_the_fault_is_journaled(
+        configuration: dict[str, Any], driver: FakeDriver, run: RunFolder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fault applied but not journaled could never be reverted: the signal waits for the journal."""
+    import os
+    import signal
+
+    applied = driver.az_outage
+
+    def az_outage_interrupted(az: str) -> Any:
+        os.kill(os.getpid(), signal.SIGINT)  # the operator presses Ctrl-C while the AZ goes down
+        return applied(az)
+
+    monkeypatch.setattr(driver, "az_outage", az_outage_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        actions.az_outage(az="us-east-1a", configuration=configuration)
+    [fault] = outstanding(run)
+    assert fault.action == "az_outage" and fault.reverts[0].method == "az_restore"
+    assert "fault.end" in kinds(run)
