@@ -198,6 +198,7 @@ def execute(plan: RunPlan) -> tuple[RunFolder, Summary]:
                 run.mark("run.interrupted", signal="SIGINT", where="outside the experiment")
             finally:
                 safety_net(run, plan.target)
+                _mark_ended(run)
             if journal is not None and not run.file("journal.json").exists():
                 run.write_json("journal.json", journal)
             summary = write_summary(run, plan.experiment.get("configuration") or {})
@@ -208,7 +209,13 @@ def execute(plan: RunPlan) -> tuple[RunFolder, Summary]:
         for name in LOGGERS:
             logging.getLogger(name).removeHandler(handler)
         handler.close()
-        meta = run.read_json("run.json")
+        _mark_ended(run)
+    return run, summary
+
+
+def _mark_ended(run: RunFolder) -> None:
+    """Record when the run ended (once: the experiment and the safety net are over)."""
+    meta = run.read_json("run.json")
+    if "ended_at" not in meta:
         meta["ended_at"] = time.time()
         run.write_json("run.json", meta)
-    return run, summary

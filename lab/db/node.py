@@ -20,6 +20,7 @@ from psycopg import sql
 from aftershock.errors import DatabaseError
 from lab import procs
 from lab.db.binaries import PgBinaries
+from lab.db.environment import server_env
 from lab.db.layout import FleetLayout, give
 from lab.db.models import NodeSpec
 from lab.procs import ServiceUser
@@ -101,7 +102,7 @@ class PgNode:
             return
         argv = [self.bins.tool("postgres"), "-D", str(self.data_dir), "-p", str(self.spec.port),
                 "-k", str(self.layout.sockets), "-c", f"cluster_name={self.spec.name}"]
-        self._proc = procs.spawn(argv, log_path=self.layout.log(self.name), user=self.user)
+        self._proc = procs.spawn(argv, log_path=self.layout.log(self.name), user=self.user, env=server_env())
         if not self.wait_ready(timeout):
             self.crash()
             raise DatabaseError(
@@ -216,7 +217,7 @@ class PgNode:
         result = procs.run(
             [self.bins.tool("pg_basebackup"), "-D", str(self.data_dir), "-h", str(self.layout.sockets),
              "-p", str(upstream.spec.port), "-U", "postgres", "-X", "stream", "-c", "fast", "--no-sync", "-w"],
-            user=self.user, timeout=120, check=False,
+            user=self.user, timeout=120, check=False, env=server_env(),
         )
         if result.returncode != 0:
             raise DatabaseError(

@@ -12,6 +12,7 @@ import time
 from aftershock.errors import DatabaseError
 from lab import procs
 from lab.db.control import FleetControl
+from lab.db.environment import server_env
 from lab.db.models import FailoverResult, NodeRole
 from lab.db.node import PgNode, lsn_to_int
 
@@ -108,7 +109,8 @@ def _restart_in_place(control: FleetControl, old: PgNode) -> None:
 
 def _shutdown_checkpoint(node: PgNode) -> int:
     """The location of the shutdown checkpoint a cleanly stopped server wrote last (pg_controldata)."""
-    out = procs.run([node.bins.tool("pg_controldata"), "-D", str(node.data_dir)], user=node.user).stdout
+    out = procs.run([node.bins.tool("pg_controldata"), "-D", str(node.data_dir)], user=node.user,
+                    env=server_env()).stdout
     state = re.search(r"Database cluster state:\s*(.+)", out)
     location = re.search(r"Latest checkpoint location:\s*([0-9A-F]+/[0-9A-F]+)", out)
     if not state or state.group(1).strip() != "shut down" or not location:

@@ -13,6 +13,7 @@ from pathlib import Path
 from aftershock.errors import DatabaseError
 from lab import procs
 from lab.db.binaries import PgBinaries
+from lab.db.environment import server_env
 from lab.db.layout import give
 from lab.procs import ServiceUser
 
@@ -74,7 +75,7 @@ def ensure_template(cache_dir: Path, bins: PgBinaries, user: ServiceUser) -> Pat
     result = procs.run(
         [bins.tool("initdb"), "-D", str(data), "-U", "postgres", "-E", "UTF8", "--locale=C", "--no-sync",
          "--auth-local=trust", "--auth-host=scram-sha-256"],
-        user=user, timeout=120, check=False,
+        user=user, timeout=120, check=False, env=server_env(),
     )
     if result.returncode != 0:
         shutil.rmtree(build, ignore_errors=True)

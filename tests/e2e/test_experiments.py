@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 import yaml
@@ -42,6 +43,11 @@ def test_experiment_runs_green_and_its_figures_match_the_lab(lab: RunningLab, tm
     assert summary["passed"] and summary["status"] == "completed"
     assert all(v["met"] and v["measured"] is not None for v in summary["objectives"])
     lab.wait_healthy(timeout=30)  # rolled back
+    cases = ElementTree.parse(run / "junit.xml").getroot().iter("testcase")
+    assert {c.get("name") for c in cases} >= {v["name"] for v in summary["objectives"]}
+    html = (run / "report.html").read_text()
+    assert "PASSED" in html and "<svg" in html
+    assert "PASSED" in (run / "report.md").read_text()
     if experiment.stem in RTO_CHECKED:
         fault_at = first_marker(run, "fault.start")
         truth = rto_from_access_log(lab.lab_dir, fault_at, until=first_marker(run, "rollbacks.start"))

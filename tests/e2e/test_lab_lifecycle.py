@@ -39,6 +39,12 @@ def test_up_twice_is_refused_and_down_leaves_no_process(tmp_path: Path) -> None:
         assert second.stderr.strip().startswith(f"error: a lab is already running (pid {state.pid}")
         status = cli(tmp_path, "lab", "status")
         assert status.returncode == 0 and "us-east-1" in status.stdout
+        refused = cli(tmp_path, "lab", "dial", "us-east-1", "101")
+        assert refused.returncode == 2
+        assert refused.stderr.strip() == "error: traffic dial for us-east-1 must be an integer 0-100, got 101"
+        refused = cli(tmp_path, "lab", "az-restore", "us-east-1b")
+        assert refused.returncode == 2
+        assert refused.stderr.strip() == "error: AZ us-east-1b is not down: nothing to restore"
     finally:
         down = cli(tmp_path, "lab", "down")
     assert down.returncode == 0 and "lab down" in down.stdout

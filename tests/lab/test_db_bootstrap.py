@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,3 +50,14 @@ def test_password_never_in_argv_logs_or_events(db_lab: DbLab) -> None:
         assert secret not in log.read_bytes()
     assert db_lab.password not in repr(db_lab.recorder.events)
     assert db_lab.password not in repr(db_lab.fleet) and db_lab.password not in db_lab.fleet.conninfo()
+
+
+def test_libpq_variables_in_the_environment_do_not_break_replication(
+        make_db_lab: Callable[..., DbLab], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user may have PGPASSWORD/PGUSER exported: the servers must still replicate with their own credentials."""
+    monkeypatch.setenv("PGPASSWORD", "not-the-lab-password")
+    monkeypatch.setenv("PGUSER", "someone-else")
+    db_lab = make_db_lab(monitor=False)
+    db_lab.insert(range(10))
+    assert db_lab.fleet.wait_replicated(timeout=10)
+    assert db_lab.count("shop-west-a") == 10

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -48,12 +47,12 @@ def test_every_route_is_driven_and_validated(shop: StandinShop, procs: Procs, tm
 
 
 @pytest.mark.slow
-def test_against_the_real_shop_pod(procs: Procs, tmp_path: Path) -> None:
+def test_against_the_real_shop_pod(procs: Procs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real ``lab.shop`` pod on a throwaway PostgreSQL seeded like the lab (3000 products, 5000 users)."""
     shop_kit = pytest.importorskip("conftest_shop")  # tests/lab/conftest_shop.py, on sys.path below
     from lab.shop.schema import load_schema_and_seed
 
-    os.environ.setdefault("PGPASSWORD", shop_kit.DB_PASSWORD)
+    monkeypatch.setenv("PGPASSWORD", shop_kit.DB_PASSWORD)  # restored after the test
     server = shop_kit.PostgresServer.create()
     pod = None
     try:
