@@ -166,6 +166,17 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of ``pid``, children first (from /proc; empty when it is gone)."""
+    found: list[int] = []
+    frontier = [pid]
+    while frontier:
+        kids = children_of(frontier.pop())
+        found.extend(kids)
+        frontier.extend(kids)
+    return found
+
+
 def crash(pid: int) -> None:
     """Crash a process and its direct children for real: freeze it, kill the children, kill it.
 

@@ -17,7 +17,6 @@ Where the password comes from (``database.password_from`` of the target): ``lab`
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from aftershock import paths
 from aftershock.activity_context import target_ref
+from aftershock.credentials import password_from_env
 from aftershock.errors import TargetError
 from aftershock.target import Target, load_target
 
@@ -115,11 +115,7 @@ def _password(target: Target, source: str) -> str:
     if source == "lab":
         return _lab_password(target)
     if scheme == "env" and name:
-        value = os.environ.get(name)
-        if not value:
-            raise TargetError(f"environment variable {name} (database.password_from of target {target.name!r}) "
-                              f"is not set: export {name} with the database password")
-        return value
+        return password_from_env(target, name)
     raise TargetError(f"database.password_from {source!r} of target {target.name!r} is not supported by the "
                       "probes: use 'lab' or 'env:VAR'")
 

@@ -14,23 +14,13 @@ import httpx
 
 from aftershock.cli_lab import start_lab, stop_lab
 from lab.client import LabClient
+from lab.procs import descendants
 from lab.state import read_state
 
 
 def processes_under(pid: int) -> list[int]:
     """Every live descendant of ``pid`` (from /proc)."""
-    found: list[int] = []
-    frontier = [pid]
-    while frontier:
-        parent = frontier.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
-            try:
-                kids = [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            found.extend(kids)
-            frontier.extend(kids)
-    return found
+    return descendants(pid)
 
 
 def processes_mentioning(text: str) -> list[int]:

@@ -18,10 +18,10 @@ Example (what ``probes.db_credentials`` can call for a ``kind: aws`` target)::
 from __future__ import annotations
 
 import json
-import os
 
 from psycopg.conninfo import make_conninfo
 
+from aftershock.credentials import password_from_env
 from aftershock.errors import TargetError
 from aftershock.target import Database, Target
 from faults.aws.session import AwsSessions
@@ -75,11 +75,7 @@ def resolve_aws_password(target: Target, *, sessions: AwsSessions | None = None)
     source = _database(target).password_from
     scheme, _, name = source.partition(":")
     if scheme == "env" and name:
-        value = os.environ.get(name)
-        if not value:
-            raise TargetError(f"environment variable {name} (database.password_from of target {target.name!r}) "
-                              f"is not set: export {name} with the database password")
-        return value
+        return password_from_env(target, name)
     if scheme == "secretsmanager" and name.startswith("arn:"):
         client = _settings_sessions(target, sessions).client("secretsmanager", name.split(":")[3])
         text = client.get_secret_value(SecretId=name).get("SecretString")

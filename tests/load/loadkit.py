@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from lab.procs import descendants
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 PYTHON = sys.executable
@@ -141,18 +143,7 @@ def _own_group(proc: subprocess.Popen[bytes]) -> bool:
 
 def children_of(pid: int) -> list[int]:
     """Live descendants of ``pid`` (from /proc)."""
-    found: list[int] = []
-    frontier = [pid]
-    while frontier:
-        parent = frontier.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
-            try:
-                kids = [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            found.extend(kids)
-            frontier.extend(kids)
-    return found
+    return descendants(pid)
 
 
 def locust_processes_for(marker: str) -> list[int]:
