@@ -6,7 +6,8 @@ Declared in each experiment::
       - name: aftershock
         provider: {type: python, module: aftershock.control}
 
-It starts the run session (load, RPO ledger, sampler) before the steady-state hypothesis, writes a marker for
+It starts the run session (load, RPO ledger, sampler) before the experiment (not at configuration: Chaos
+Toolkit hides errors raised there), before the steady-state hypothesis, writes a marker for
 the start and end of every activity, the method and the rollbacks, and after the experiment stops the session
 and writes the journal and the summary into the run folder. Chaos Toolkit calls controls as module functions,
 so the one session of this process lives in :data:`_ACTIVE` (set in ``configure_control``, cleared in
@@ -28,6 +29,7 @@ class _Active:
     """Holder of the running session (Chaos Toolkit gives controls no place to keep state)."""
 
     session: RunSession | None = None
+    error: str | None = None  # why the session could not start
 
 
 _ACTIVE = _Active()
@@ -40,7 +42,21 @@ def current_session() -> RunSession | None:
 def configure_control(configuration: dict[str, Any] | None = None, secrets: dict[str, Any] | None = None,
                       settings: dict[str, Any] | None = None, experiment: dict[str, Any] | None = None,
                       **_: Any) -> None:
-    _ACTIVE.session = RunSession.begin(configuration, experiment)
+    """Nothing starts here: Chaos Toolkit swallows errors raised at configuration (and drops the control)."""
+
+
+def before_experiment_control(context: Any, configuration: dict[str, Any] | None = None,
+                              **_: Any) -> None:
+    """Start load, ledger and sampler; a failure aborts the experiment before any fault (exit code 2 under
+    ``aftershock run``)."""
+    experiment = context if isinstance(context, dict) else None
+    try:
+        _ACTIVE.session = RunSession.begin(configuration, experiment)
+    except Exception as exc:
+        from chaoslib.exceptions import InterruptExecution
+
+        _ACTIVE.error = f"{type(exc).__name__}: {exc}"
+        raise InterruptExecution(f"aftershock could not start the run: {exc}") from exc
     _record_signals(_ACTIVE.session.run)
 
 
@@ -140,10 +156,15 @@ def after_experiment_control(context: Any, state: Any = None, configuration: dic
     from aftershock.summary import write_summary
 
     write_summary(session.run, configuration)
+    if session.run.read_json("run.json").get("runner") == "chaos run":  # `aftershock run` writes its own
+        from aftershock.runner import write_reports_safely
+
+        write_reports_safely(session.run)
 
 
 def cleanup_control(**_: Any) -> None:
     session = _ACTIVE.session
     _ACTIVE.session = None
+    _ACTIVE.error = None
     if session is not None:
         session.stop()

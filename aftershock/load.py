@@ -113,6 +113,8 @@ class LoadConfig:
     """Time allowed on top of the duration for start-up (workers joining) and shutdown."""
 
     def __post_init__(self) -> None:
+        # absolute: Locust runs in the source tree, so a relative folder would land somewhere else
+        object.__setattr__(self, "out_dir", Path(self.out_dir).absolute())
         url = urlsplit(self.url)
         if url.scheme not in ("http", "https") or not url.hostname:
             raise UsageError(f"--url {self.url!r} is not an http(s) URL: use a form like http://127.0.0.1:8080")

@@ -35,7 +35,7 @@ class RunFolder:
     """Paths and append-only JSON-lines files of one run."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
+        self.path = Path(path).absolute()
 
     def __repr__(self) -> str:
         return f"RunFolder({str(self.path)!r})"
@@ -43,6 +43,7 @@ class RunFolder:
     @classmethod
     def create(cls, base: Path, label: str) -> RunFolder:
         """A new folder ``base/<UTC stamp>-<label>`` (unique even when two runs start in the same second)."""
+        base = base.resolve()  # absolute: other processes (Locust) run in other working directories
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-") or "run"
         for n in range(100):

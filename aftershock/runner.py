@@ -168,7 +168,7 @@ def safety_net(run: RunFolder, target: Target) -> list[str]:
     return done
 
 
-def _write_reports(run: RunFolder) -> None:
+def write_reports_safely(run: RunFolder) -> None:
     """report.html, report.md, junit.xml and a history record; a report failure never hides the summary."""
     from reports import write_reports
 
@@ -202,7 +202,7 @@ def execute(plan: RunPlan) -> tuple[RunFolder, Summary]:
             if journal is not None and not run.file("journal.json").exists():
                 run.write_json("journal.json", journal)
             summary = write_summary(run, plan.experiment.get("configuration") or {})
-            _write_reports(run)
+            write_reports_safely(run)
     except AftershockError:
         raise
     finally:

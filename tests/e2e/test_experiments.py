@@ -78,3 +78,18 @@ def test_cut_replication_then_failover_loses_exactly_what_the_ledger_says(lab: R
     assert summary["figures"]["lost_writes"] == len(lost)
     assert 1.5 <= summary["figures"]["rpo_s"] <= 4.0
     lab.wait_healthy(timeout=30)
+
+
+def test_plain_chaos_run_works_from_any_directory(lab: RunningLab, tmp_path: Path) -> None:
+    """`chaos run experiments/X.yaml` (no aftershock CLI): same control, its own run folder under ./runs."""
+    lab.wait_healthy()
+    experiment = next(p for p in EXPERIMENTS if p.stem == "region-evacuation")
+    result = subprocess.run([str(Path(sys.executable).with_name("chaos")), "--no-log-file", "run",
+                             "--rollback-strategy", "always", str(experiment)], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=300, env={**os.environ, "AFTERSHOCK_USERS": "10"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    [run] = list((tmp_path / "runs").iterdir())
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["passed"] and summary["figures"]["traffic"], summary
+    assert (run / "timeline.jsonl").stat().st_size > 0 and (run / "report.html").exists()
+    lab.wait_healthy(timeout=30)
