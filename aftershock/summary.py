@@ -85,6 +85,9 @@ def build_summary(run: RunFolder, configuration: Mapping[str, Any] | None) -> Su
         for key in ("first_scale_s", "ready_capacity_s", "latency_slo_s"):
             figures[key] = scaling.get(key)
         figures["scaling"] = scaling
+    lag = _last(run, "replication_lag")
+    if lag:
+        figures["replication_lag_s"] = lag["worst_s"]
     figures.update(_ledger_figures(run, configuration, errors))
     timeline = timeline_now(run)
     figures["traffic"] = [asdict(s) for s in summarize(timeline)] if timeline.total else []

@@ -59,7 +59,7 @@ class NodeStatus:
     """One instance as the control plane sees it right now.
 
     LSNs are PostgreSQL's ``X/Y`` text. ``lag_bytes`` is the writer's current LSN minus this reader's replayed
-    LSN; ``lag_seconds`` is the age of the last replayed transaction, only meaningful while writes happen.
+    LSN; ``lag_seconds`` is 0 when nothing is left to replay, else the age of the last replayed transaction.
     """
 
     name: str

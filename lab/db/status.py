@@ -49,7 +49,7 @@ def _node_status(node: PgNode, role: NodeRole, state: WalState | None, writer_ls
     return NodeStatus(
         spec.name, spec.region, spec.az, spec.port, role, alive=True, timeline=state.timeline,
         current_lsn=state.current_lsn, received_lsn=state.received_lsn, replayed_lsn=state.replayed_lsn,
-        lag_bytes=lag, lag_seconds=state.replay_age_s if state.in_recovery else None,
+        lag_bytes=lag, lag_seconds=_lag_seconds(state, lag),
         upstream=by_port.get(upstream_port) if state.in_recovery and upstream_port else None,
         streaming=state.receiver_status == "streaming", cut=cut,
     )
@@ -58,3 +58,13 @@ def _node_status(node: PgNode, role: NodeRole, state: WalState | None, writer_ls
 def _conninfo_port(conninfo: str) -> int | None:
     match = re.search(r"\bport=(\d+)", conninfo)
     return int(match.group(1)) if match else None
+
+
+def _lag_seconds(state: WalState, lag_bytes: int | None) -> float | None:
+    """How far behind in time a replica is: 0 when it has replayed everything the writer wrote (the age of the
+    last replayed transaction only grows while the database is idle, which is no lag at all)."""
+    if not state.in_recovery:
+        return None
+    if lag_bytes == 0:
+        return 0.0
+    return state.replay_age_s

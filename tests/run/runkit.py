@@ -77,6 +77,7 @@ class FakeDriver:
     refuse: dict[str, str] = field(default_factory=dict)
     broken: dict[str, Exception] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    lag_s: dict[str, float | None] = field(default_factory=dict)  # per reader, as observe() reports it
 
     def _call(self, method: str, description: str, reverts: Sequence[RevertCall] = (),
               **args: Any) -> FaultOutcome:
@@ -126,7 +127,7 @@ class FakeDriver:
         self.calls.append(("observe", {}))
         return Observation(ts=time.time(), writer=self.writer, writer_region="us-east-1",
                            replicas=(RegionReplicas("us-east-1", 3, 3),), dials={"us-east-1": 100},
-                           azs_down=())
+                           azs_down=(), replication_lag_s=dict(self.lag_s))
 
     def wait_healthy(self, timeout_s: float) -> Observation:
         self.calls.append(("wait_healthy", {"timeout_s": timeout_s}))
