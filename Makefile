@@ -35,6 +35,8 @@ lab-down: setup
 
 bench: setup
 	$(PY) benchmarks/lab_startup.py
+	$(PY) benchmarks/report_render.py
+	$(PY) benchmarks/load_throughput.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
