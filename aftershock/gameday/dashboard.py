@@ -8,6 +8,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -142,9 +143,28 @@ def watch(folder: Path, console: Console, *, once: bool = False, interval_s: flo
             sleep(interval_s)
             run = find_run(folder)
         watcher = RunWatcher(run)
+        follow = not (folder / "run.json").exists()  # a game-day or runs folder: move on to each new run
         while True:
             snap = watcher.snapshot()
-            live.update(render(snap, hint="Ctrl-C leaves the dashboard (the run goes on)"), refresh=True)
-            if snap.phase == "done":
+            latest = find_run(folder) if follow else None
+            if latest is not None and latest.path != watcher.run.path:
+                watcher = RunWatcher(latest)
+                continue
+            hint = "Ctrl-C leaves the dashboard (the run goes on)"
+            if snap.phase == "done" and follow and not _game_day_over(folder):
+                hint = "step done; waiting for the next step ... (Ctrl-C leaves)"
+            live.update(render(snap, hint=hint), refresh=True)
+            if snap.phase == "done" and (not follow or _game_day_over(folder)):
                 return
             sleep(interval_s)
+
+
+def _game_day_over(folder: Path) -> bool:
+    """True unless ``folder`` is a game day that has not ended yet (a plain runs folder is never waited on)."""
+    record = folder / "gameday.json"
+    if not record.exists():
+        return True
+    try:
+        return json.loads(record.read_text()).get("ended_at") is not None
+    except (OSError, ValueError):
+        return False

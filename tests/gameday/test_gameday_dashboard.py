@@ -107,3 +107,32 @@ def test_fault_in_progress_between_start_and_end() -> None:
     assert not fault_in_progress([{"kind": "fault.start"}, {"kind": "fault.end"}])
     assert not fault_in_progress([{"kind": "fault.start"}, {"kind": "fault.aborted"}])
     assert fault_in_progress([{"kind": "fault.start"}, {"kind": "fault.end"}, {"kind": "fault.start"}])
+
+
+def test_watch_of_a_game_day_moves_on_to_each_new_step_until_the_day_ends(tmp_path: Path) -> None:
+    """From another terminal, `watch GAMEDAY_FOLDER` follows the day: step 1 done, step 2 appears, day ends."""
+    import json
+
+    from rich.console import Console
+
+    from aftershock.gameday.dashboard import watch
+
+    day = tmp_path / "day"
+    done = {"passed": True, "status": "completed"}
+    write_run(day / "steps", start=time.time() - 5, seconds=5.0, markers=BEFORE_FAULT, summary=done, name="1-pod-kill")
+    (day / "gameday.json").write_text(json.dumps({"title": "t", "ended_at": None}))
+    frames: list[str] = []
+
+    def next_frame(_seconds: float) -> None:  # stands for the dashboard's sleep: the day goes on meanwhile
+        frames.append("tick")
+        if len(frames) == 1:
+            write_run(day / "steps", start=time.time() - 5, seconds=5.0, markers=BEFORE_FAULT, summary=done,
+                      name="2-az-outage")
+        elif len(frames) == 3:
+            (day / "gameday.json").write_text(json.dumps({"title": "t", "ended_at": time.time()}))
+        assert len(frames) < 20, "watch must end once the game day has ended"
+
+    console = Console(record=True, width=120, force_terminal=False)
+    watch(day, console, interval_s=0.0, sleep=next_frame)
+    assert "2-az-outage" in console.export_text()  # the last frame shows the newest step
+    assert len(frames) == 3, "it waited on the finished step until the day ended, then stopped"
