@@ -48,6 +48,9 @@ def test_experiment_runs_green_and_its_figures_match_the_lab(lab: RunningLab, tm
     html = (run / "report.html").read_text()
     assert "PASSED" in html and "<svg" in html
     assert "PASSED" in (run / "report.md").read_text()
+    secret = lab.password().encode()
+    leaks = [str(f) for f in run.rglob("*") if f.is_file() and secret in f.read_bytes()]
+    assert leaks == [], "the database password must never reach the run folder (journal, logs, reports)"
     if experiment.stem in RTO_CHECKED:
         fault_at = first_marker(run, "fault.start")
         truth = rto_from_access_log(lab.lab_dir, fault_at, until=first_marker(run, "rollbacks.start"))
