@@ -38,6 +38,10 @@ def print_summary(run: RunFolder, summary: Summary) -> None:
     if ledger:
         console.print(f"ledger: {ledger['acknowledged']} acknowledged, {ledger['kept']} kept, {ledger['lost']} lost, "
                       f"{ledger['in_doubt']} in doubt; RPO {round(ledger['rpo_s'], 3):g} s")
+    for key, label in (("traffic_shift_s", "traffic shifted to the other region after"),
+                       ("replication_lag_s", "cross-region replication lag before the fault")):
+        if summary.figures.get(key) is not None:
+            console.print(f"{label}: {round(summary.figures[key], 3):g} s")
     for error in summary.errors:
         console.print(f"[red]{error}[/]")
     console.print(f"run folder: {run.path}")

@@ -85,6 +85,9 @@ def build_summary(run: RunFolder, configuration: Mapping[str, Any] | None) -> Su
         for key in ("first_scale_s", "ready_capacity_s", "latency_slo_s"):
             figures[key] = scaling.get(key)
         figures["scaling"] = scaling
+    shift = _last(run, "traffic_shift")
+    if shift:
+        figures["traffic_shift_s"] = shift["shift_s"]
     lag = _last(run, "replication_lag")
     if lag:
         figures["replication_lag_s"] = lag["worst_s"]
