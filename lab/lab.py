@@ -20,27 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from aftershock.errors import FaultRefused, LabError, UsageError
-from aftershock.target import (
-    Autoscaler as AutoscalerSpec,
-)
-from aftershock.target import (
-    Database,
-    DbCluster,
-    DbInstance,
-    Deployment,
-    EndpointGroup,
-    FrontDoor,
-    HealthCheck,
-    LabControl,
-    LoadBalancer,
-    Region,
-    Target,
-)
+from aftershock.target import Target
 from lab import topology
 from lab.config import LabSettings
 from lab.db import DatabaseFleet, FleetTopology, NodeSpec
+from lab.description import describe_lab
 from lab.envoy import EnvoyLayout, EnvoyProxy
-from lab.envoy.models import Endpoint, HealthCheckSettings
+from lab.envoy.models import Endpoint
 from lab.events import Emit
 from lab.k8s.controller import DeploymentController
 from lab.k8s.hpa import Autoscaler, HpaSettings
@@ -57,11 +43,6 @@ class FaultResult:
     did: str
     details: dict[str, Any] = field(default_factory=dict)
     revert: dict[str, Any] | None = None
-
-
-def _health(s: HealthCheckSettings) -> HealthCheck:
-    return HealthCheck(path=s.path, interval_s=s.interval_s, timeout_s=s.timeout_s,
-                       healthy_threshold=s.healthy_threshold, unhealthy_threshold=s.unhealthy_threshold)
 
 
 class Lab:
@@ -333,41 +314,9 @@ class Lab:
             raise FaultRefused("the database has no writer right now: wait for the failover to finish")
         return writer.region
 
-    # -- the target description ------------------------------------------------------------------------
     def target_description(self, control_url: str) -> Target:
         """The lab as a target description (``--target lab``)."""
-        s = self.settings
-        regions = tuple(Region(name=r.name, role="primary" if r.role == "primary" else "secondary", azs=r.azs)
-                        for r in topology.REGIONS)
-        lbs = tuple(LoadBalancer(name=f"alb-{r}", region=r, url=f"http://127.0.0.1:{self.layout.alb[r]}",
-                                 health_check=_health(s.alb_health)) for r in self.layout.regions)
-        deployments = tuple(
-            Deployment(name="shop", region=region, replicas=d.replicas,
-                       autoscaler=AutoscalerSpec(min_replicas=d.min_replicas, max_replicas=d.max_replicas,
-                                                 metric="rps_per_pod", target_value=d.target_rps_per_pod,
-                                                 sync_period_s=s.hpa_sync_period_s,
-                                                 scale_down_stabilization_s=s.hpa_scale_down_stabilization_s))
-            for region, d in s.deployments.items())
-        clusters = tuple(
-            DbCluster(name=topology.DB_CLUSTERS[r.name], region=r.name, role=r.role,  # type: ignore[arg-type]
-                      reader_endpoint=f"127.0.0.1:{self.layout.db_readers[r.name]}",
-                      writer_endpoint=f"127.0.0.1:{self.layout.db_writer}" if r.role == "primary" else None,
-                      instances=tuple(DbInstance(name=i.name, az=i.az, role=i.initial_role)  # type: ignore[arg-type]
-                                      for i in topology.DB_INSTANCES if i.region == r.name))
-            for r in topology.REGIONS)
-        return Target(
-            name="lab", kind="lab", regions=regions,
-            front_door=FrontDoor(url=self.front_door_url, health_check=_health(s.ga_health), endpoint_groups=tuple(
-                EndpointGroup(region=r, traffic_dial=s.dials[r], load_balancer=f"alb-{r}")
-                for r in self.layout.regions)),
-            load_balancers=lbs, deployments=deployments,
-            database=Database(engine="postgresql", global_cluster=topology.GLOBAL_CLUSTER,
-                              global_writer_endpoint=f"127.0.0.1:{self.layout.db_writer}",
-                              database=topology.DB_NAME, user=topology.DB_USER, password_from="lab",
-                              clusters=clusters),
-            objectives_tier="lab",
-            lab=LabControl(control_url=control_url, home=str(self.lab_dir)),
-        )
+        return describe_lab(self.settings, self.layout, self.front_door_url, self.lab_dir, control_url)
 
 
 def _runtime_root() -> Path:

@@ -1,0 +1,67 @@
+"""The lab as a target description (``~/.aftershock/lab/target.yaml``): what ``--target lab`` reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aftershock.target import (
+    Autoscaler as AutoscalerSpec,
+)
+from aftershock.target import (
+    Database,
+    DbCluster,
+    DbInstance,
+    Deployment,
+    EndpointGroup,
+    FrontDoor,
+    HealthCheck,
+    LabControl,
+    LoadBalancer,
+    Region,
+    Target,
+)
+from lab import topology
+from lab.config import LabSettings
+from lab.envoy import EnvoyLayout
+from lab.envoy.models import HealthCheckSettings
+
+
+def _health(s: HealthCheckSettings) -> HealthCheck:
+    return HealthCheck(path=s.path, interval_s=s.interval_s, timeout_s=s.timeout_s,
+                       healthy_threshold=s.healthy_threshold, unhealthy_threshold=s.unhealthy_threshold)
+
+
+def describe_lab(s: LabSettings, layout: EnvoyLayout, front_door_url: str, lab_dir: Path,
+                 control_url: str) -> Target:
+    """The running lab as a target description: what `--target lab` reads."""
+    regions = tuple(Region(name=r.name, role="primary" if r.role == "primary" else "secondary", azs=r.azs)
+                    for r in topology.REGIONS)
+    lbs = tuple(LoadBalancer(name=f"alb-{r}", region=r, url=f"http://127.0.0.1:{layout.alb[r]}",
+                             health_check=_health(s.alb_health)) for r in layout.regions)
+    deployments = tuple(
+        Deployment(name="shop", region=region, replicas=d.replicas,
+                   autoscaler=AutoscalerSpec(min_replicas=d.min_replicas, max_replicas=d.max_replicas,
+                                             metric="rps_per_pod", target_value=d.target_rps_per_pod,
+                                             sync_period_s=s.hpa_sync_period_s,
+                                             scale_down_stabilization_s=s.hpa_scale_down_stabilization_s))
+        for region, d in s.deployments.items())
+    clusters = tuple(
+        DbCluster(name=topology.DB_CLUSTERS[r.name], region=r.name, role=r.role,  # type: ignore[arg-type]
+                  reader_endpoint=f"127.0.0.1:{layout.db_readers[r.name]}",
+                  writer_endpoint=f"127.0.0.1:{layout.db_writer}" if r.role == "primary" else None,
+                  instances=tuple(DbInstance(name=i.name, az=i.az, role=i.initial_role)  # type: ignore[arg-type]
+                                  for i in topology.DB_INSTANCES if i.region == r.name))
+        for r in topology.REGIONS)
+    return Target(
+        name="lab", kind="lab", regions=regions,
+        front_door=FrontDoor(url=front_door_url, health_check=_health(s.ga_health), endpoint_groups=tuple(
+            EndpointGroup(region=r, traffic_dial=s.dials[r], load_balancer=f"alb-{r}")
+            for r in layout.regions)),
+        load_balancers=lbs, deployments=deployments,
+        database=Database(engine="postgresql", global_cluster=topology.GLOBAL_CLUSTER,
+                          global_writer_endpoint=f"127.0.0.1:{layout.db_writer}",
+                          database=topology.DB_NAME, user=topology.DB_USER, password_from="lab",
+                          clusters=clusters),
+        objectives_tier="lab",
+        lab=LabControl(control_url=control_url, home=str(lab_dir)),
+    )
