@@ -78,8 +78,10 @@ def _record_signals(run: RunFolder) -> None:
         signal.signal(sig, handler)
 
 
-def _run() -> RunFolder | None:
-    return _ACTIVE.session.run if _ACTIVE.session else None
+def _mark(kind: str, **fields: Any) -> None:
+    """A marker in the running session's folder (none before the session started or after it ended)."""
+    if _ACTIVE.session is not None:
+        _ACTIVE.session.run.mark(kind, **fields)
 
 
 def _activity_fields(context: Any) -> dict[str, Any]:
@@ -90,53 +92,37 @@ def _activity_fields(context: Any) -> dict[str, Any]:
 
 
 def before_activity_control(context: Any, **_: Any) -> None:
-    run = _run()
-    if run:
-        run.mark("activity.start", **_activity_fields(context))
+    _mark("activity.start", **_activity_fields(context))
 
 
 def after_activity_control(context: Any, state: Any = None, **_: Any) -> None:
-    run = _run()
-    if run:
-        status = state.get("status") if isinstance(state, dict) else None
-        run.mark("activity.end", status=status, **_activity_fields(context))
+    status = state.get("status") if isinstance(state, dict) else None
+    _mark("activity.end", status=status, **_activity_fields(context))
 
 
 def before_hypothesis_control(context: Any, **_: Any) -> None:
-    run = _run()
-    if run:
-        run.mark("hypothesis.start")
+    _mark("hypothesis.start")
 
 
 def after_hypothesis_control(context: Any, state: Any = None, **_: Any) -> None:
-    run = _run()
-    if run:
-        met = state.get("steady_state_met") if isinstance(state, dict) else None
-        run.mark("hypothesis.end", met=met)
+    met = state.get("steady_state_met") if isinstance(state, dict) else None
+    _mark("hypothesis.end", met=met)
 
 
 def before_method_control(context: Any, **_: Any) -> None:
-    run = _run()
-    if run:
-        run.mark("method.start")
+    _mark("method.start")
 
 
 def after_method_control(context: Any, **_: Any) -> None:
-    run = _run()
-    if run:
-        run.mark("method.end")
+    _mark("method.end")
 
 
 def before_rollback_control(context: Any, **_: Any) -> None:
-    run = _run()
-    if run:
-        run.mark("rollbacks.start")
+    _mark("rollbacks.start")
 
 
 def after_rollback_control(context: Any, **_: Any) -> None:
-    run = _run()
-    if run:
-        run.mark("rollbacks.end")
+    _mark("rollbacks.end")
 
 
 def after_experiment_control(context: Any, state: Any = None, configuration: dict[str, Any] | None = None,

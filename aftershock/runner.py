@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from aftershock.activity_context import TARGET_ENV
-from aftershock.errors import AftershockError, UsageError
+from aftershock.errors import UsageError
 from aftershock.load import check_reachable
 from aftershock.objectives import resolve_objectives
 from aftershock.runfolder import RUN_DIR_ENV, RunFolder
@@ -203,8 +203,6 @@ def execute(plan: RunPlan) -> tuple[RunFolder, Summary]:
                 run.write_json("journal.json", journal)
             summary = write_summary(run, plan.experiment.get("configuration") or {})
             write_reports_safely(run)
-    except AftershockError:
-        raise
     finally:
         for name in LOGGERS:
             logging.getLogger(name).removeHandler(handler)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import asdict
 
 from aftershock.runfolder import RunFolder
@@ -31,7 +32,7 @@ class Sampler:
         try:
             observation = self._driver.observe()
         except Exception as exc:  # the target may be mid-fault; record it and keep sampling
-            self._run.append("samples.jsonl", {"ts": _now(), "error": f"{type(exc).__name__}: {exc}"})
+            self._run.append("samples.jsonl", {"ts": time.time(), "error": f"{type(exc).__name__}: {exc}"})
             return
         record = asdict(observation)
         record["replicas"] = {r["region"]: {"desired": r["desired"], "ready": r["ready"]} for r in record["replicas"]}
@@ -41,9 +42,3 @@ class Sampler:
         while not self._stopping.is_set():
             self.sample_once()
             self._stopping.wait(self._interval)
-
-
-def _now() -> float:
-    import time
-
-    return time.time()

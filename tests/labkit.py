@@ -14,26 +14,21 @@ import httpx
 
 from aftershock.cli_lab import start_lab, stop_lab
 from lab.client import LabClient
-from lab.procs import descendants
 from lab.state import read_state
 
 
-def processes_under(pid: int) -> list[int]:
-    """Every live descendant of ``pid`` (from /proc)."""
-    return descendants(pid)
-
-
 def processes_mentioning(text: str) -> list[int]:
-    """PIDs whose command line contains ``text`` (to find leftovers after a lab stops)."""
+    """PIDs of live (not zombie) processes whose command line contains ``text`` (leftovers of a lab or a run)."""
     pids = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
+            state = (proc / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+        except (OSError, IndexError):
             continue
-        if text in cmdline:
+        if text in cmdline and state != "Z":
             pids.append(int(proc.name))
     return pids
 

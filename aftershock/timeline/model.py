@@ -23,6 +23,7 @@ import bisect
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 HIST_MIN_MS = 0.1
 """Upper edge of the first histogram bin."""
@@ -46,7 +47,11 @@ def bin_upper_ms(index: int) -> float:
     return HIST_EDGES_MS[index] if index < HIST_OVERFLOW_BIN else math.inf
 
 
-def _sum_pairs(a: tuple[tuple[int, int], ...], b: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+K = TypeVar("K", int, str)  # a histogram bin or an error kind
+
+
+def _sum_pairs(a: tuple[tuple[K, int], ...], b: tuple[tuple[K, int], ...]) -> tuple[tuple[K, int], ...]:
+    """Counts keyed by histogram bin or error kind, added up (sorted by key)."""
     if not a:
         return b
     if not b:
@@ -57,15 +62,7 @@ def _sum_pairs(a: tuple[tuple[int, int], ...], b: tuple[tuple[int, int], ...]) -
     return tuple(sorted(counts.items()))
 
 
-def sum_kinds(a: tuple[tuple[str, int], ...], b: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
-    if not a:
-        return b
-    if not b:
-        return a
-    counts = dict(a)
-    for key, count in b:
-        counts[key] = counts.get(key, 0) + count
-    return tuple(sorted(counts.items()))
+sum_kinds = _sum_pairs  # error kinds: the same addition as histogram bins
 
 
 def min_opt(a: float | None, b: float | None) -> float | None:

@@ -21,9 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lab.procs import wait_until
+from lab.procs import descendants, wait_until
 from lab.state import pid_alive
-from tests.labkit import processes_under
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -66,7 +65,7 @@ def _run_lab_as(user: pwd.struct_passwd, home: Path) -> None:
     state = json.loads((home / "lab" / "lab.json").read_text())
     children: list[int] = []
     try:
-        children = processes_under(state["pid"])
+        children = descendants(state["pid"])
         owners = {Path(f"/proc/{pid}").stat().st_uid for pid in [state["pid"], *children] if pid_alive(pid)}
         assert owners == {user.pw_uid}, "every process of the lab runs as the normal user"
         assert httpx.get(state["front_door_url"] + "/api/products/1", timeout=5).status_code == 200

@@ -12,9 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lab.procs import wait_until
+from lab.procs import descendants, wait_until
 from lab.state import pid_alive, read_state
-from tests.labkit import processes_under
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +31,7 @@ def test_up_twice_is_refused_and_down_leaves_no_process(tmp_path: Path) -> None:
     assert state is not None
     try:
         assert httpx.get(state.front_door_url + "/api/products/1", timeout=5).status_code == 200
-        children = processes_under(state.pid)
+        children = descendants(state.pid)
         assert len(children) >= 5  # envoy, 3 postgres, pods
         second = cli(tmp_path, "lab", "up", "--detach")
         assert second.returncode == 2
@@ -55,7 +54,7 @@ def test_killed_supervisor_takes_its_children_with_it(tmp_path: Path) -> None:
     assert cli(tmp_path, "lab", "up", "--detach").returncode == 0
     state = read_state(tmp_path / "lab")
     assert state is not None
-    children = processes_under(state.pid)
+    children = descendants(state.pid)
     assert children
     os.kill(state.pid, signal.SIGKILL)
     gone = wait_until(lambda: not any(pid_alive(pid) for pid in children), timeout=15)

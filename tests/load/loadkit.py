@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.procs import descendants
+from tests.labkit import processes_mentioning
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -141,22 +141,6 @@ def _own_group(proc: subprocess.Popen[bytes]) -> bool:
         return False
 
 
-def children_of(pid: int) -> list[int]:
-    """Live descendants of ``pid`` (from /proc)."""
-    return descendants(pid)
-
-
 def locust_processes_for(marker: str) -> list[int]:
     """PIDs of live processes whose command line mentions ``marker`` (e.g. a run folder)."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (proc / "stat").read_text().split()[2]
-        except (OSError, IndexError):
-            continue
-        if marker in cmdline and state != "Z":
-            pids.append(int(proc.name))
-    return pids
+    return processes_mentioning(marker)
