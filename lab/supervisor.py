@@ -58,9 +58,15 @@ def run(lab_dir: Path, settings: LabSettings, ready_timeout_s: float = 45.0) -> 
         dump_target(lab.target_description(api.url), lab_dir / "target.yaml")
         deadline = time.monotonic() + ready_timeout_s
         dialed = max(settings.dials, key=lambda r: settings.dials[r])
-        while not _front_door_serves(lab.front_door_url, dialed):
+        # Settled, not merely answering once: right after start Envoy's routing can lag its health checks by
+        # about one GA check interval (a request then gets "no healthy upstream" or lands in the other region).
+        settle_s = 2 * settings.ga_health.interval_s
+        good_since: float | None = None
+        while good_since is None or time.monotonic() - good_since < settle_s:
             if stopping.is_set() or time.monotonic() > deadline:
                 raise TimeoutError(f"front door {lab.front_door_url} did not serve within {ready_timeout_s:.0f} s")
+            serving = _front_door_serves(lab.front_door_url, dialed)
+            good_since = (good_since or time.monotonic()) if serving else None
             time.sleep(0.05)
         ready = time.time()
         emit("lab.ready", startup_s=round(ready - started, 3), front_door=lab.front_door_url)
