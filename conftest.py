@@ -1,8 +1,8 @@
-"""Root conftest: loads the resilience suite plugin (``pytest -m resilience --target lab``) and pytester
-(which the plugin's own tests use).
+"""Root conftest: pytester, which the resilience plugin's own tests use.
 
-The unit and lab tests under ``tests/`` are unaffected: experiments are collected only with
-``-m resilience`` or ``--resilience`` (see :mod:`aftershock.pytest_plugin`).
+The resilience suite plugin (``pytest -m resilience --target lab``) loads through its ``pytest11`` entry point
+(:mod:`aftershock.pytest_plugin`). The unit and lab tests under ``tests/`` are unaffected: experiments are
+collected only with ``-m resilience`` or ``--resilience``.
 """
 
-pytest_plugins = ["aftershock.pytest_plugin", "pytester"]
+pytest_plugins = ["pytester"]

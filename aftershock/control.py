@@ -21,7 +21,7 @@ import threading
 from types import FrameType
 from typing import Any
 
-from aftershock.runfolder import RunFolder
+from aftershock.core.runfolder import RunFolder
 from aftershock.session import RunSession
 
 

@@ -20,8 +20,8 @@ from typing import Any, Literal
 
 import yaml
 
-from aftershock.errors import TargetError, UsageError
-from aftershock.target import Target
+from aftershock.core.errors import TargetError, UsageError
+from aftershock.core.target import Target
 
 Disruption = Literal["application", "infrastructure", "az", "region", "scaling"]
 DISRUPTIONS: tuple[str, ...] = ("application", "infrastructure", "az", "region", "scaling")

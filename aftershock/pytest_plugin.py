@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 import yaml
 
-from aftershock.runfolder import RUN_DIR_ENV
+from aftershock.core.runfolder import RUN_DIR_ENV
 
 MARKER = "resilience"
 CMD_ENV = "AFTERSHOCK_CMD"
@@ -188,7 +188,7 @@ def _new_run_folder(out: Path, before: set[str], started: float) -> Path | None:
 def _reports(run_dir: Path) -> dict[str, Any]:
     """The run's summary; renders the reports when the run did not (e.g. it was killed)."""
     if not (run_dir / "report.html").exists():
-        from reports.write import write_reports
+        from aftershock.reports.write import write_reports
 
         write_reports(run_dir)
     path = run_dir / "summary.json"
@@ -240,7 +240,7 @@ def _attach_to_allure(config: pytest.Config, run_dir: Path) -> None:
             allure.attach(path.read_text(encoding="utf-8"), name=name, attachment_type=kinds[path.suffix])
     html = run_dir / "report.html"
     if html.exists():
-        from reports.charts import CHART_IDS
+        from aftershock.reports.charts import CHART_IDS
 
         text = html.read_text(encoding="utf-8")
         for chart_id in CHART_IDS:

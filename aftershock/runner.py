@@ -17,17 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aftershock.activity_context import TARGET_ENV
-from aftershock.errors import UsageError
-from aftershock.load import check_reachable
+from aftershock.core.errors import UsageError
+from aftershock.core.journal import outstanding
+from aftershock.core.runfolder import RUN_DIR_ENV, RunFolder
+from aftershock.core.target import Target, load_target
+from aftershock.faults.context import TARGET_ENV
+from aftershock.faults.registry import driver_for
+from aftershock.faults.reverts import revert_outstanding
+from aftershock.load.launcher import check_reachable
 from aftershock.objectives import resolve_objectives
-from aftershock.runfolder import RUN_DIR_ENV, RunFolder
 from aftershock.session import ENV_OVERRIDES
 from aftershock.summary import Summary, write_summary
-from aftershock.target import Target, load_target
 from aftershock.validate import activities, load_experiment_file
-from faults.driver import driver_for
-from faults.journal import outstanding, revert_outstanding
 
 SETTINGS = {"runtime": {"rollbacks": {"strategy": "always"}, "hypothesis": {"strategy": "default"}}}
 
@@ -111,9 +112,9 @@ def dry_run_calls(plan: RunPlan) -> None:
             _env({"AFTERSHOCK_AWS_DRY_RUN": "1", RUN_DIR_ENV: tmp, TARGET_ENV: plan.options.target}):
         for _, activity in activities({"method": plan.experiment.get("method") or []}):
             provider = activity.get("provider") or {}
-            if activity.get("type") != "action" or provider.get("module") != "faults.actions":
+            if activity.get("type") != "action" or provider.get("module") != "aftershock.faults.actions":
                 continue
-            func = getattr(importlib.import_module("faults.actions"), str(provider.get("func")))
+            func = getattr(importlib.import_module("aftershock.faults.actions"), str(provider.get("func")))
             func(**(provider.get("arguments") or {}),
                  configuration={"aftershock_target": plan.options.target, "aftershock_run_dir": tmp})
 
@@ -170,7 +171,7 @@ def safety_net(run: RunFolder, target: Target) -> list[str]:
 
 def write_reports_safely(run: RunFolder) -> None:
     """report.html, report.md, junit.xml and a history record; a report failure never hides the summary."""
-    from reports import write_reports
+    from aftershock.reports import write_reports
 
     try:
         write_reports(run.path)

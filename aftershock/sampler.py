@@ -6,8 +6,8 @@ import threading
 import time
 from dataclasses import asdict
 
-from aftershock.runfolder import RunFolder
-from faults.driver import Driver
+from aftershock.core.runfolder import RunFolder
+from aftershock.faults.driver import Driver
 
 
 class Sampler:

@@ -14,15 +14,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from aftershock.activity_context import TARGET_ENV, config_str, target_ref
-from aftershock.errors import HarnessError, UsageError
-from aftershock.load import LoadConfig, check_reachable
-from aftershock.load_session import LoadSession, log_tail
-from aftershock.runfolder import RUN_DIR_ENV, RunFolder
+from aftershock.core.errors import HarnessError, UsageError
+from aftershock.core.runfolder import RUN_DIR_ENV, RunFolder
+from aftershock.core.target import Target, load_target
+from aftershock.core.timeline.store import read_timeline
+from aftershock.faults.context import TARGET_ENV, config_str, target_ref
+from aftershock.faults.driver import Driver
+from aftershock.faults.registry import driver_for
+from aftershock.load.launcher import LoadConfig, check_reachable
+from aftershock.load.session import LoadSession, log_tail
 from aftershock.sampler import Sampler
-from aftershock.target import Target, load_target
-from aftershock.timeline.store import read_timeline
-from faults.driver import Driver, driver_for
 
 # configuration key -> environment variable that overrides it (set by `aftershock run`)
 ENV_OVERRIDES = {
@@ -124,7 +125,7 @@ class RunSession:
         self.sampler = Sampler(self.driver, self.run)
         self.sampler.start()
         if self.settings.ledger and self.target.database is not None:
-            from probes.ledger import LedgerWriter
+            from aftershock.probes.ledger.readback import LedgerWriter
 
             self.ledger = LedgerWriter(self.driver.writer_conninfo(), self.run.path, run_id=self.run.path.name,
                                        rate_per_s=self.settings.ledger_rate)

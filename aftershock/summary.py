@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from aftershock.activity_context import target_ref
+from aftershock.core.runfolder import RunFolder
+from aftershock.core.target import load_target
+from aftershock.core.timeline.analysis import summarize
+from aftershock.faults.context import target_ref
 from aftershock.objectives import Verdict, resolve_objectives
-from aftershock.runfolder import RunFolder
-from aftershock.target import load_target
-from aftershock.timeline.analysis import summarize
-from probes.live import MEASUREMENTS, timeline_now
+from aftershock.probes.live import MEASUREMENTS, timeline_now
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,12 @@ def _ledger_figures(run: RunFolder, configuration: Mapping[str, Any] | None, err
     previous = _last(run, "rpo")
     if previous is not None:  # read back once the ledger stopped; later summaries reuse it
         return _rpo_figures(previous)
-    from probes.db_credentials import resolve_writer_conninfo
-    from probes.ledger import read_back
+    from aftershock.faults.context import ActivityContext
+    from aftershock.probes.ledger.readback import read_back
 
     try:
-        result = read_back(resolve_writer_conninfo(configuration), run.path, run.path.name, timeout_s=30).to_dict()
+        conninfo = ActivityContext.from_configuration(configuration).driver.writer_conninfo()
+        result = read_back(conninfo, run.path, run.path.name, timeout_s=30).to_dict()
     except Exception as exc:  # the summary still gets written; the failure is reported in it
         errors.append(f"ledger read-back failed: {exc}")
         return {}

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from aftershock.errors import UsageError
+from aftershock.core.errors import UsageError
 from aftershock.objectives import DISRUPTIONS
 
 IMPLICIT = {"configuration", "secrets"}

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import httpx
 
-from aftershock.cli_lab import start_lab, stop_lab
-from lab.events import read_events
-from lab.state import read_state
+from aftershock.cli.lab import start_lab, stop_lab
+from aftershock.lab.events import read_events
+from aftershock.lab.state import read_state
 
 
 def one_run(home: Path) -> tuple[float, float]:

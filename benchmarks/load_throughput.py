@@ -35,8 +35,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from aftershock.load import LoadConfig, run_load  # noqa: E402
-from aftershock.timeline.store import read_timeline  # noqa: E402
+from aftershock.core.timeline.store import read_timeline  # noqa: E402
+from aftershock.load.launcher import LoadConfig, run_load  # noqa: E402
 
 SERVER_CODE = r"""
 import re, sys
@@ -65,7 +65,7 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", a
 
 MICRO_CODE = r"""
 import time
-from loadtests.timeline_plugin import TimelineRecorder
+from aftershock.loadtests.timeline_plugin import TimelineRecorder
 rec = TimelineRecorder(100)
 names = ["GET /api/products/{id}", "GET /api/products", "GET /api/search", "fresh:GET /health"]
 n = 300_000

@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from aftershock.timeline.model import Bucket, LatencyHistogram, latency_bin
-from aftershock.timeline.store import TimelineWriter
-from reports.write import write_reports
+from aftershock.core.timeline.model import Bucket, LatencyHistogram, latency_bin
+from aftershock.core.timeline.store import TimelineWriter
+from aftershock.reports.write import write_reports
 
 NAMES = ("GET /api/products", "GET /api/products/{id}", "POST /api/cart/items", "fresh:GET /health")
 GOAL_S = 5.0

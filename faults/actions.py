@@ -9,11 +9,11 @@ Usage in an experiment::
     method:
       - type: action
         name: lose-an-az
-        provider: {type: python, module: faults.actions, func: az_outage, arguments: {az: ""}}
+        provider: {type: python, module: aftershock.faults.actions, func: az_outage, arguments: {az: ""}}
     rollbacks:
       - type: action
         name: revert-faults
-        provider: {type: python, module: faults.actions, func: revert_faults}
+        provider: {type: python, module: aftershock.faults.actions, func: revert_faults}
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
-from aftershock.activity_context import ActivityContext
-from aftershock.errors import FaultRefused
-from faults.journal import record_injected, revert_outstanding
-from faults.outcome import FaultOutcome
+from aftershock.core.errors import FaultRefused
+from aftershock.faults.context import ActivityContext
+from aftershock.faults.outcome import FaultOutcome
+from aftershock.faults.reverts import record_injected, revert_outstanding
 
 __all__ = [
     "az_outage",

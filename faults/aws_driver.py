@@ -3,14 +3,14 @@
 Configured from the target file (see ``targets/example-aws.yaml``): regions and AZs, the Global Accelerator
 listener, load balancers' target groups, deployments with their kube contexts, the Aurora (global) clusters and
 the ``aws`` section (allowed accounts, GA API region, profile/role, kubeconfig, per-region VPC/subnets/ASGs/FIS
-templates, waits). The parts live in ``faults.aws`` (one module per concern); this class wires them.
+templates, waits). The parts live in ``aftershock.faults.aws`` (one module per concern); this class wires them.
 
 Safety:
 
 - guardrails: before any fault the caller's account (STS) and the regions are checked against the target file;
-  every mutating call is checked again for its region (:mod:`faults.aws.guardrails`);
+  every mutating call is checked again for its region (:mod:`aftershock.faults.aws.guardrails`);
 - every mutating call is written to ``aws-calls.jsonl`` in the run folder before it is made, and the reverts
-  of a fault being injected are kept in the fault journal as they grow (:mod:`faults.aws.calls`), so
+  of a fault being injected are kept in the fault journal as they grow (:mod:`aftershock.faults.aws.calls`), so
   ``aftershock recover RUN_FOLDER`` restores the target even after a crash in the middle of a fault;
 - dry run (``dry_run=True`` or ``AFTERSHOCK_AWS_DRY_RUN=1``): reads are made, every call is listed (``planned``),
   nothing is changed.
@@ -32,20 +32,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aftershock.errors import FaultRefused, HarnessError, TargetError
-from aftershock.runfolder import RUN_DIR_ENV, RunFolder
-from aftershock.target import Target
-from faults.aws import pods
-from faults.aws.aurora import Aurora
-from faults.aws.az_outage import AzOutage, AzRestore
-from faults.aws.calls import CallRecorder
-from faults.aws.credentials import resolve_aws_writer_conninfo
-from faults.aws.guardrails import Guardrails
-from faults.aws.observe import AwsView, Observer
-from faults.aws.session import AwsSessions
-from faults.aws.traffic import FrontDoor
-from faults.driver import Observation
-from faults.outcome import FaultOutcome, RevertCall
+from aftershock.core.errors import FaultRefused, HarnessError, TargetError
+from aftershock.core.runfolder import RUN_DIR_ENV, RunFolder
+from aftershock.core.target import Target
+from aftershock.faults.aws import pods
+from aftershock.faults.aws.aurora import Aurora
+from aftershock.faults.aws.az_outage import AzOutage, AzRestore
+from aftershock.faults.aws.calls import CallRecorder
+from aftershock.faults.aws.credentials import resolve_aws_writer_conninfo
+from aftershock.faults.aws.guardrails import Guardrails
+from aftershock.faults.aws.observe import AwsView, Observer
+from aftershock.faults.aws.session import AwsSessions
+from aftershock.faults.aws.traffic import FrontDoor
+from aftershock.faults.driver import Observation
+from aftershock.faults.outcome import FaultOutcome, RevertCall
 
 DRY_RUN_ENV = "AFTERSHOCK_AWS_DRY_RUN"
 

@@ -1,18 +1,16 @@
 """The driver interface: what every target (lab, AWS) must do for the experiments.
 
-Experiments call target-agnostic actions (``faults.actions``); each resolves the target from the experiment
-configuration and calls the driver chosen once by the target's ``kind`` (see :func:`driver_for`).
+Experiments call target-agnostic actions (``aftershock.faults.actions``); each resolves the target from the experiment
+configuration and calls the driver chosen once by the target's ``kind`` (:mod:`aftershock.faults.registry`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from aftershock.errors import TargetError
-from aftershock.target import Target
-from faults.outcome import FaultOutcome
+from aftershock.core.target import Target
+from aftershock.faults.outcome import FaultOutcome
 
 
 @dataclass(frozen=True)
@@ -71,29 +69,3 @@ class Driver(Protocol):
         """A libpq conninfo for the writer endpoint, password included (keep it in memory only)."""
         ...
 
-
-DriverFactory = Callable[[Target], Driver]
-
-
-def _lab(target: Target) -> Driver:
-    from faults.lab_driver import LabDriver
-
-    return LabDriver(target)
-
-
-def _aws(target: Target) -> Driver:
-    try:
-        from faults.aws_driver import AwsDriver  # type: ignore[import-not-found, unused-ignore]
-    except ImportError as exc:
-        raise TargetError(f"target {target.name!r} is an AWS target, but the AWS driver is not available in "
-                          "this version: use --target lab") from exc
-    driver: Driver = AwsDriver(target)
-    return driver
-
-
-DRIVERS: dict[str, DriverFactory] = {"lab": _lab, "aws": _aws}
-
-
-def driver_for(target: Target) -> Driver:
-    """The driver for ``target.kind``, chosen once."""
-    return DRIVERS[target.kind](target)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 from typing import Any
 
-from aftershock.errors import HarnessError, TargetError
-from aftershock.target import Target
-from faults.driver import Observation, RegionReplicas
-from faults.outcome import FaultOutcome, RevertCall
-from lab.client import LabClient
+from aftershock.core import paths
+from aftershock.core.credentials import endpoint_conninfo, password_from_env, require_database
+from aftershock.core.errors import HarnessError, TargetError
+from aftershock.core.target import Target
+from aftershock.faults.driver import Observation, RegionReplicas
+from aftershock.faults.outcome import FaultOutcome, RevertCall
+from aftershock.lab.client import LabClient
 
 # control API action -> driver method, for the reverts the lab proposes
 _REVERT_METHODS = {
@@ -118,6 +122,35 @@ class LabDriver:
         return observation
 
     def writer_conninfo(self) -> str:
-        from probes.db_credentials import resolve_writer_conninfo
+        """The writer endpoint of this lab target; the password from the lab's secrets file or ``env:VAR``."""
+        source = require_database(self.target).password_from
+        scheme, _, name = source.partition(":")
+        if source == "lab":
+            password = self._lab_password()
+        elif scheme == "env" and name:
+            password = password_from_env(self.target, name)
+        else:
+            raise TargetError(f"database.password_from {source!r} of target {self.target.name!r} is not supported "
+                              "for a lab target: use 'lab' or 'env:VAR'", target=self.target.name)
+        return endpoint_conninfo(self.target, password)
 
-        return resolve_writer_conninfo({"aftershock_target": "lab"})
+    def _lab_password(self) -> str:
+        lab_home = Path(self.target.lab.home) if self.target.lab is not None else paths.lab_dir()
+        path = lab_home / "secrets.json"
+        restart = "restart the lab with `aftershock lab down` and `aftershock lab up --detach`"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise TargetError(f"the lab's secrets file {path} is missing: start the lab with "
+                              "`aftershock lab up --detach`", target=self.target.name) from None
+        except (OSError, ValueError) as exc:
+            raise TargetError(f"the lab's secrets file {path} is unreadable ({exc.__class__.__name__}): {restart}",
+                              target=self.target.name) from None
+        password = data.get("db_password") if isinstance(data, dict) else None
+        if not isinstance(password, str) or not password:
+            raise TargetError(f"the lab's secrets file {path} has no db_password: {restart}", target=self.target.name)
+        return password
+
+    def close(self) -> None:
+        """Close the control API's HTTP client."""
+        self._client.close()

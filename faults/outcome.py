@@ -5,13 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from aftershock.core.journal import RevertCall
 
-@dataclass(frozen=True)
-class RevertCall:
-    """The driver call that reverses a fault: ``getattr(driver, method)(**args)``."""
-
-    method: str
-    args: dict[str, Any] = field(default_factory=dict)
+__all__ = ["FaultOutcome", "RevertCall"]
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from aftershock.errors import UsageError
-from lab.events import read_events
-from lab.lab import Lab
+from aftershock.core.errors import UsageError
+from aftershock.lab.events import read_events
+from aftershock.lab.lab import Lab
 
 
 class ControlApi:

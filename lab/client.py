@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 
-from aftershock.errors import FaultRefused, LabError
-from lab.state import pid_alive, read_state
+from aftershock.core.errors import FaultRefused, LabError
+from aftershock.lab.state import pid_alive, read_state
 
 
 class LabClient:

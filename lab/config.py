@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lab.envoy.models import ALB_LAB_HEALTH, GA_LAB_HEALTH, HealthCheckSettings
-from lab.k8s.controller import ControllerSettings
+from aftershock.lab.envoy.models import ALB_LAB_HEALTH, GA_LAB_HEALTH, HealthCheckSettings
+from aftershock.lab.k8s.controller import ControllerSettings
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aftershock.target import (
+from aftershock.core.target import (
     Autoscaler as AutoscalerSpec,
 )
-from aftershock.target import (
+from aftershock.core.target import (
     Database,
     DbCluster,
     DbInstance,
@@ -20,10 +20,10 @@ from aftershock.target import (
     Region,
     Target,
 )
-from lab import topology
-from lab.config import LabSettings
-from lab.envoy import EnvoyLayout
-from lab.envoy.models import HealthCheckSettings
+from aftershock.lab import topology
+from aftershock.lab.config import LabSettings
+from aftershock.lab.envoy import EnvoyLayout
+from aftershock.lab.envoy.models import HealthCheckSettings
 
 
 def _health(s: HealthCheckSettings) -> HealthCheck:

@@ -19,21 +19,21 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aftershock.errors import FaultRefused, LabError, UsageError
-from aftershock.target import Target
-from lab import topology
-from lab.config import LabSettings
-from lab.db import DatabaseFleet, FleetTopology, NodeSpec
-from lab.description import describe_lab
-from lab.envoy import EnvoyLayout, EnvoyProxy
-from lab.envoy.models import Endpoint
-from lab.events import Emit
-from lab.k8s.controller import DeploymentController
-from lab.k8s.hpa import Autoscaler, HpaSettings
-from lab.k8s.pods import PodTarget
-from lab.ports import free_ports
-from lab.procs import spawn
-from lab.shop.schema import load_schema_and_seed
+from aftershock.core.errors import FaultRefused, LabError, UsageError
+from aftershock.core.procs import spawn
+from aftershock.core.target import Target
+from aftershock.lab import topology
+from aftershock.lab.config import LabSettings
+from aftershock.lab.db import DatabaseFleet, FleetTopology, NodeSpec
+from aftershock.lab.description import describe_lab
+from aftershock.lab.envoy import EnvoyLayout, EnvoyProxy
+from aftershock.lab.envoy.models import Endpoint
+from aftershock.lab.events import Emit
+from aftershock.lab.k8s.controller import DeploymentController
+from aftershock.lab.k8s.hpa import Autoscaler, HpaSettings
+from aftershock.lab.k8s.pods import PodTarget
+from aftershock.lab.ports import free_ports
+from aftershock.lab.shop.schema import load_schema_and_seed
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ class Lab:
     # -- wiring between parts --------------------------------------------------------------------------
     def _launch_pod(self, name: str, region: str, az: str, port: int) -> Any:
         conninfo = "host=127.0.0.1 port={} dbname=" + topology.DB_NAME + " user=" + topology.DB_USER
-        argv = [sys.executable, "-m", "lab.shop", "--name", name, "--region", region, "--az", az,
+        argv = [sys.executable, "-m", "aftershock.lab.shop", "--name", name, "--region", region, "--az", az,
                 "--port", str(port), "--writer", conninfo.format(self.layout.db_writer),
                 "--reader", conninfo.format(self.layout.db_readers[region])]
         env = {**os.environ, "PGPASSWORD": self._password, "SHOP_TOKEN_KEY": self._token_key}

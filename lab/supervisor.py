@@ -1,6 +1,7 @@
 """The lab supervisor: starts every part, runs the control API, and stops everything on SIGTERM.
 
-Run by ``aftershock lab up`` as ``python -m lab.supervisor --lab-dir DIR``. Every child it starts dies with it
+Run by ``aftershock lab up`` as ``python -m aftershock.lab.supervisor --lab-dir DIR``. Every child it starts dies
+with it
 (parent-death signal), so a killed supervisor leaves no process behind.
 """
 
@@ -17,12 +18,12 @@ from pathlib import Path
 
 import httpx
 
-from aftershock.target import dump_target
-from lab.api import ControlApi
-from lab.config import LabSettings
-from lab.events import EventLog
-from lab.lab import Lab
-from lab.state import LabState, clear_state, write_state
+from aftershock.core.target import dump_target
+from aftershock.lab.api import ControlApi
+from aftershock.lab.config import LabSettings
+from aftershock.lab.events import EventLog
+from aftershock.lab.lab import Lab
+from aftershock.lab.state import LabState, clear_state, write_state
 
 
 def _front_door_serves(url: str, region: str) -> bool:
@@ -97,7 +98,7 @@ def _pid() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lab.supervisor", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m aftershock.lab.supervisor", description=__doc__)
     parser.add_argument("--lab-dir", type=Path, required=True)
     args = parser.parse_args(argv)
     return run(args.lab_dir, LabSettings())

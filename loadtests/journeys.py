@@ -284,9 +284,8 @@ def fresh_get(url: str, path: str, *, connect_timeout: float, response_timeout: 
     sock = socket.create_connection((host, port), timeout=connect_timeout)
     try:
         sock.settimeout(response_timeout)
-        head = (f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n"
-                "Accept: application/json\r\nUser-Agent: aftershock-fresh-connection\r\n")
-        request = head + "\r\n"
+        request = (f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n"
+                   "Accept: application/json\r\nUser-Agent: aftershock-fresh-connection\r\n\r\n")
         sock.sendall(request.encode("latin-1"))
         chunks = []
         deadline = time.monotonic() + response_timeout

@@ -22,9 +22,9 @@ from typing import Any
 
 from locust import events
 
-from loadtests import timeline_plugin
-from loadtests.journeys import Browser, FreshConnection, Shopper
-from loadtests.shapes import SHAPES, AftershockShape
+from aftershock.loadtests import timeline_plugin
+from aftershock.loadtests.journeys import Browser, FreshConnection, Shopper
+from aftershock.loadtests.shapes import SHAPES, AftershockShape
 
 __all__ = ["AftershockShape", "Browser", "FreshConnection", "Shopper"]
 

@@ -13,7 +13,7 @@ kinds (cost ~1 us per request). Who writes what:
   so a live reader lags < 1 s. A bucket arrives in pieces (several workers, several reports); readers merge.
 
 Without ``--timeline-dir`` the plugin records nothing (used to measure its overhead).
-The file format and the analysis live in :mod:`aftershock.timeline` (no Locust there).
+The file format and the analysis live in :mod:`aftershock.core.timeline` (no Locust there).
 """
 
 from __future__ import annotations
@@ -35,14 +35,20 @@ from locust.event import Events
 from locust.exception import CatchResponseError
 from locust.runners import LocalRunner, MasterRunner, WorkerRunner
 
-from aftershock.timeline.model import HIST_EDGES_MS, Bucket, LatencyHistogram
-from aftershock.timeline.store import TIMELINE_FILE, TimelineFormatError, TimelineWriter, decode_bucket, encode_bucket
+from aftershock.core.timeline.model import HIST_EDGES_MS, Bucket, LatencyHistogram
+from aftershock.core.timeline.store import (
+    TIMELINE_FILE,
+    TimelineFormatError,
+    TimelineWriter,
+    decode_bucket,
+    encode_bucket,
+)
 
 REPORT_INTERVAL_S = 0.5
 MESSAGE_TYPE = "aftershock_timeline"
 REPORT_KEY = "aftershock_timeline"
 
-logger = logging.getLogger("aftershock.timeline")
+logger = logging.getLogger("aftershock.core.timeline")
 
 _INF = float("inf")
 
@@ -251,7 +257,7 @@ class TimelinePlugin:
         runner = environment.runner
         if records and isinstance(runner, WorkerRunner):
             try:
-                runner.send_message(MESSAGE_TYPE, records)
+                runner.send_message(MESSAGE_TYPE, records)  # type: ignore[arg-type]  # any picklable data
             except Exception:  # the master may be gone already: say what is lost
                 logger.exception("could not send the last %d timeline buckets to the master", len(records))
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aftershock.activity_context import ActivityContext
-from aftershock.errors import HarnessError
-from aftershock.runfolder import RunFolder
-from aftershock.timeline.analysis import windows
-from probes.live import last_fault_start, record, timeline_now
+from aftershock.core.errors import HarnessError
+from aftershock.core.runfolder import RunFolder
+from aftershock.core.timeline.analysis import windows
+from aftershock.faults.context import ActivityContext
+from aftershock.probes.live import last_fault_start, record, timeline_now
 
 __all__ = ["measure_scaling"]
 

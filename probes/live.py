@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aftershock.runfolder import RunFolder
-from aftershock.timeline.store import Timeline, read_timeline
+from aftershock.core.runfolder import RunFolder
+from aftershock.core.timeline.store import Timeline, read_timeline
 
 MEASUREMENTS = "measurements.jsonl"
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aftershock.activity_context import run_folder
-from aftershock.errors import HarnessError
-from aftershock.timeline.analysis import Outage, find_outages, windows
-from aftershock.timeline.store import Timeline
-from probes.live import last_fault_start, record, timeline_now
+from aftershock.core.errors import HarnessError
+from aftershock.core.timeline.analysis import Outage, find_outages, windows
+from aftershock.core.timeline.store import Timeline
+from aftershock.faults.context import run_folder
+from aftershock.probes.live import last_fault_start, record, timeline_now
 
 __all__ = ["measure_rto"]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aftershock.activity_context import ActivityContext
-from probes.live import record
+from aftershock.faults.context import ActivityContext
+from aftershock.probes.live import record
 
 __all__ = ["replication_lag_within"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aftershock.activity_context import run_folder
-from aftershock.timeline.analysis import Window, select
-from probes.live import MEASUREMENTS, record, timeline_now
+from aftershock.core.timeline.analysis import Window, select
+from aftershock.faults.context import run_folder
+from aftershock.probes.live import MEASUREMENTS, record, timeline_now
 
 __all__ = ["error_rate_within", "p95_latency_within"]
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from aftershock.activity_context import ActivityContext
-from probes.live import last_fault_start, record
+from aftershock.faults.context import ActivityContext
+from aftershock.probes.live import last_fault_start, record
 
 __all__ = ["measure_traffic_shift"]
 

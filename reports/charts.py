@@ -1,4 +1,4 @@
-"""The run report's charts, as inline SVG strings (see :mod:`reports.svg` for the drawing primitives).
+"""The run report's charts, as inline SVG strings (see :mod:`aftershock.reports.svg` for the drawing primitives).
 
 * ``throughput`` - ok and failed req/s, with the min/max envelope of per-second rates.
 * ``latency`` - p50/p95/p99 (ms, log scale).
@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reports.model import Marker, ReportData
-from reports.series import SampleSeries, TrafficSeries, sample_series, traffic_series
-from reports.svg import FAIL, OK, P50, P95, P99, PALETTE, Frame, Point, empty_chart
+from aftershock.reports.model import Marker, ReportData
+from aftershock.reports.series import SampleSeries, TrafficSeries, sample_series, traffic_series
+from aftershock.reports.svg import FAIL, OK, P50, P95, P99, PALETTE, Frame, Point, empty_chart
 
 CHART_IDS = ("throughput", "latency", "errors", "replicas", "writer")
 

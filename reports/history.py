@@ -1,6 +1,6 @@
 """The run history: every reported run's figures in SQLite, and regression flags against recent runs.
 
-Default store: ``$AFTERSHOCK_HOME/history.sqlite`` (see :mod:`aftershock.paths`). A run is keyed by its run
+Default store: ``$AFTERSHOCK_HOME/history.sqlite`` (see :mod:`aftershock.core.paths`). A run is keyed by its run
 folder name, so reporting a run twice updates it instead of counting it twice.
 
 A figure (every one is "smaller is better") regresses when it is worse than its recent runs beyond their
@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType, TracebackType
 
-from aftershock import paths
-from reports.model import ReportData
+from aftershock.core import paths
+from aftershock.reports.model import ReportData
 
 FIGURES: tuple[str, ...] = ("rto_s", "rpo_s", "lost_writes", "in_doubt_writes", "first_scale_s",
                             "ready_capacity_s", "latency_slo_s")

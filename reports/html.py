@@ -16,9 +16,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 
-from reports import text
-from reports.charts import render_charts
-from reports.model import ReportData
+from aftershock.reports import text
+from aftershock.reports.charts import render_charts
+from aftershock.reports.model import ReportData
 
 _VERDICT_COLORS = {"PASSED": ("#1b5e20", "#e8f5e9"), "FAILED": ("#b71c1c", "#ffebee"),
                    "PARTIAL": ("#e65100", "#fff3e0")}

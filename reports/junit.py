@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from reports import text
-from reports.model import ReportData
+from aftershock.reports import text
+from aftershock.reports.model import ReportData
 
 
 def _hypothesis_failure(data: ReportData) -> str | None:

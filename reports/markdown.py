@@ -7,8 +7,8 @@ Example::
 
 from __future__ import annotations
 
-from reports import text
-from reports.model import ReportData
+from aftershock.reports import text
+from aftershock.reports.model import ReportData
 
 _ICONS = {"PASSED": ":white_check_mark:", "FAILED": ":x:", "PARTIAL": ":warning:"}
 

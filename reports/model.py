@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from aftershock.timeline.store import Timeline, read_pieces, read_timeline
+from aftershock.core.timeline.store import Timeline, read_pieces, read_timeline
 
 Verdict = Literal["PASSED", "FAILED", "PARTIAL"]
 

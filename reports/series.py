@@ -17,9 +17,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aftershock.timeline.model import HIST_OVERFLOW_BIN, bin_upper_ms
-from aftershock.timeline.store import Timeline
-from reports.model import Sample
+from aftershock.core.timeline.model import HIST_OVERFLOW_BIN, bin_upper_ms
+from aftershock.core.timeline.store import Timeline
+from aftershock.reports.model import Sample
 
 MAX_POINTS = 600
 TOP_ERROR_KINDS = 5

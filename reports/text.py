@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from reports.model import Objective, ReportData
+from aftershock.reports.model import Objective, ReportData
 
 OBJECTIVE_LABELS = {
     "rto_s": "RTO (time to recover)",

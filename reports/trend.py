@@ -17,8 +17,8 @@ import time
 from collections.abc import Sequence
 from html import escape
 
-from reports.history import HistoryEntry
-from reports.svg import AXIS, FAIL, P50, Frame
+from aftershock.reports.history import HistoryEntry
+from aftershock.reports.svg import AXIS, FAIL, P50, Frame
 
 TREND_FIGURES = (("rto_s", "RTO", "s"), ("rpo_s", "RPO", "s"), ("lost_writes", "Lost writes", "writes"),
                  ("first_scale_s", "Time to first scale-out", "s"), ("ready_capacity_s", "Time to ready capacity", "s"))

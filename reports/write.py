@@ -12,11 +12,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from reports.history import HistoryStore, Regression
-from reports.html import render_html
-from reports.junit import render_junit
-from reports.markdown import render_markdown
-from reports.model import ReportData, load_report_data
+from aftershock.reports.history import HistoryStore, Regression
+from aftershock.reports.html import render_html
+from aftershock.reports.junit import render_junit
+from aftershock.reports.markdown import render_markdown
+from aftershock.reports.model import ReportData, load_report_data
 
 
 @dataclass(frozen=True)

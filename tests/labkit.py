@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 
-from aftershock.cli_lab import start_lab, stop_lab
-from lab.client import LabClient
-from lab.state import read_state
+from aftershock.cli.lab import start_lab, stop_lab
+from aftershock.lab.client import LabClient
+from aftershock.lab.state import read_state
 
 
 def processes_mentioning(text: str) -> list[int]:

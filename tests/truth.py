@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psycopg
 
-from lab.envoy import read_access_log
+from aftershock.lab.envoy import read_access_log
 
 
 def markers(run: Path) -> list[dict[str, object]]:

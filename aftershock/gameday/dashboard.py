@@ -19,9 +19,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from aftershock.errors import UsageError
+from aftershock.core.errors import UsageError
+from aftershock.core.runfolder import RunFolder
 from aftershock.gameday.snapshot import WINDOW_S, RunWatcher, Snapshot
-from aftershock.runfolder import RunFolder
 
 PHASE_STYLES = {"warming up": "dim", "steady state": "green", "fault": "bold white on red",
                 "recovering": "bold yellow", "rolling back": "bold magenta", "rolled back": "cyan",

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from aftershock.errors import UsageError
+from aftershock.core.errors import UsageError
 
 
 def with_objectives(source: Path, overrides: Mapping[str, float], folder: Path, *, name: str | None = None) -> Path:

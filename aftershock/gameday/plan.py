@@ -27,11 +27,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from aftershock.errors import UsageError
-from aftershock.load import parse_duration
+from aftershock.bundled import bundled_names, resolve_experiment
+from aftershock.core.errors import UsageError
+from aftershock.load.launcher import parse_duration
 from aftershock.objectives import DISRUPTIONS, KNOWN
 
-EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 _EXAMPLE = "see experiments/gamedays/example.yaml"
 
 
@@ -91,15 +91,6 @@ class Plan(BaseModel):
         return resolve_experiment(step.experiment, self.path.parent)
 
 
-def resolve_experiment(experiment: str, base: Path) -> Path:
-    as_path = Path(experiment)
-    for candidate in (base / as_path, as_path):
-        if candidate.is_file():
-            return candidate
-    if not as_path.suffix and (EXPERIMENTS / f"{experiment}.yaml").is_file():
-        return EXPERIMENTS / f"{experiment}.yaml"
-    return as_path
-
 
 def _location(loc: tuple[int | str, ...]) -> str:
     text = ""
@@ -147,7 +138,7 @@ def parse_plan(data: Any, path: Path) -> Plan:
         raise UsageError(f"{path}: {_location(first['loc'])}: {_message(first)}") from None
     for index, step in enumerate(plan.steps):
         if not plan.experiment_path(step).is_file():
-            names = ", ".join(sorted(p.stem for p in EXPERIMENTS.glob("*.yaml")))
+            names = ", ".join(bundled_names())
             raise UsageError(f"{path}: steps[{index}].experiment: no experiment {step.experiment!r}: use a file "
                              f"path or one of {names}")
     return plan

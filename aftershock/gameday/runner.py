@@ -24,7 +24,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from aftershock.errors import AftershockError
+from aftershock.core.errors import AftershockError
+from aftershock.core.runfolder import RunFolder
 from aftershock.gameday.child import AbortSwitch, StepProcess
 from aftershock.gameday.dashboard import render
 from aftershock.gameday.operator import Operator
@@ -33,8 +34,7 @@ from aftershock.gameday.plan import Plan, Step
 from aftershock.gameday.record import Abort, GameDayFolder, GameDayRecord, StepRecord
 from aftershock.gameday.report import step_view, write_gameday_report
 from aftershock.gameday.snapshot import RunWatcher, fault_in_progress
-from aftershock.load import parse_duration
-from aftershock.runfolder import RunFolder
+from aftershock.load.launcher import parse_duration
 from aftershock.runner import RunOptions, describe, prepare
 
 ABORT_HINT = "press [a] to abort the step (Ctrl-C too): the fault is rolled back at once"
@@ -249,14 +249,14 @@ class GameDay:
             live.console.print("SIGINT sent to the run: its rollbacks revert the fault", highlight=False)
 
     def _after_abort(self, abort: Abort, run: RunFolder | None, child: StepProcess, prepared: PreparedStep) -> Abort:
-        from faults.journal import outstanding
+        from aftershock.core.journal import outstanding
 
         if run is None:
             return replace(abort, rolled_back=True, killed=child.killed)
         pending = outstanding(run)
         if pending and child.killed:
+            from aftershock.core.target import load_target
             from aftershock.runner import safety_net
-            from aftershock.target import load_target
 
             self.console.print("[bold red]the run was killed: reverting its faults here[/]")
             safety_net(run, load_target(prepared.target))

@@ -20,10 +20,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from aftershock.runfolder import RunFolder
-from aftershock.timeline.model import EMPTY_HISTOGRAM
-from aftershock.timeline.store import Timeline, TimelineFollower
-from probes.ledger_record import Outcome, read_ledger
+from aftershock.core.runfolder import RunFolder
+from aftershock.core.timeline.model import EMPTY_HISTOGRAM
+from aftershock.core.timeline.store import Timeline, TimelineFollower
+from aftershock.probes.ledger.record import Outcome, read_ledger
 
 WINDOW_S = 5.0
 FAILING_WINDOW_S = 1.0

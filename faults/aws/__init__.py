@@ -7,6 +7,6 @@
     pods.py         Kubernetes clients per context, pod kill, cordon/uncordon
     aurora.py       in-region writer failover, global switchover/failover, waits
     traffic.py      Global Accelerator traffic dials
-    observe.py      the observers, producing ``faults.driver.Observation``
+    observe.py      the observers, producing ``aftershock.faults.driver.Observation``
     credentials.py  the writer conninfo for the RPO ledger (password never printed)
 """

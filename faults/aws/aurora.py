@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aftershock.errors import FaultRefused, HarnessError
-from aftershock.target import DbCluster, Target
-from faults.aws.calls import CallRecorder
-from faults.aws.session import AwsSessions
+from aftershock.core.errors import FaultRefused, HarnessError
+from aftershock.core.target import DbCluster, Target
+from aftershock.faults.aws.calls import CallRecorder
+from aftershock.faults.aws.session import AwsSessions
 
 
 @dataclass(frozen=True)

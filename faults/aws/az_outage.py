@@ -24,13 +24,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aftershock.errors import FaultRefused, HarnessError
-from aftershock.target import Target
-from faults.aws import pods
-from faults.aws.aurora import Aurora
-from faults.aws.calls import CallRecorder, InFlight
-from faults.aws.session import AwsSessions
-from faults.outcome import FaultOutcome, RevertCall
+from aftershock.core.errors import FaultRefused, HarnessError
+from aftershock.core.target import Target
+from aftershock.faults.aws import pods
+from aftershock.faults.aws.aurora import Aurora
+from aftershock.faults.aws.calls import CallRecorder, InFlight
+from aftershock.faults.aws.session import AwsSessions
+from aftershock.faults.outcome import FaultOutcome, RevertCall
 
 FAULT_TAG = "aftershock:fault"
 AZ_TAG = "aftershock:az"

@@ -8,7 +8,7 @@
   (``faults.jsonl``) holding the reverts of the steps started so far, updated before each step. A crash of the
   harness in the middle of a fault therefore leaves an outstanding fault that ``aftershock recover`` reverts;
   a fault that fails halfway is reverted by the experiment's rollback. When the fault returns, the in-flight
-  entry is closed (its reverts are then in the fault's own journal entry, written by ``faults.actions``).
+  entry is closed (its reverts are then in the fault's own journal entry, written by ``aftershock.faults.actions``).
   Reverts are idempotent, so reverting a step that never ran is harmless.
 """
 
@@ -21,9 +21,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from aftershock.runfolder import RunFolder
-from faults.journal import JOURNAL
-from faults.outcome import RevertCall
+from aftershock.core.journal import FaultJournal
+from aftershock.core.runfolder import RunFolder
+from aftershock.faults.outcome import RevertCall
 
 CALLS = "aws-calls.jsonl"
 T = TypeVar("T")
@@ -60,12 +60,7 @@ class InFlight:
         run = self.recorder.run
         if run is None or self.recorder.dry_run:
             return
-        run.append(JOURNAL, {
-            "event": "injected", "fault_id": self.fault_id, "action": f"{self.action} (in flight)",
-            "ts": time.time(), "description": f"{self.action}: injection in progress",
-            "details": {"in_flight": True},
-            "reverts": [{"method": c.method, "args": c.args} for c in reverts],
-        })
+        FaultJournal(run).in_flight(self.fault_id, self.action, reverts)
 
 
 class CallRecorder:
@@ -136,8 +131,7 @@ class CallRecorder:
             yield inflight
             # reached only when the fault returned; on an exception the entry stays outstanding
             if self.run is not None and inflight.reverts and not self.dry_run:
-                self.run.append(JOURNAL, {"event": "reverted", "fault_id": inflight.fault_id, "ts": time.time(),
-                                          "by": "aws-driver: injected completely, reverts handed to the fault",
-                                          "action": inflight.action})
+                FaultJournal(self.run).reverted(inflight.fault_id, inflight.action,
+                                                by="aws-driver: injected completely, reverts handed to the fault")
         finally:
             self._fault = None

@@ -10,7 +10,7 @@ or the environment. The password is returned to the caller only: never logged, p
 The endpoint is ``database.global_writer_endpoint`` (HOST:PORT) when set, else the Aurora Global Database's
 writer endpoint (``describe_global_clusters`` ``Endpoint``), else the writer cluster's endpoint.
 
-Example (what ``probes.db_credentials`` can call for a ``kind: aws`` target)::
+Example (what the AWS driver's ``writer_conninfo`` calls)::
 
     conninfo = resolve_aws_writer_conninfo(load_target("targets/example-aws.yaml"))
 """
@@ -21,10 +21,10 @@ import json
 
 from psycopg.conninfo import make_conninfo
 
-from aftershock.credentials import password_from_env
-from aftershock.errors import TargetError
-from aftershock.target import Database, Target
-from faults.aws.session import AwsSessions
+from aftershock.core.credentials import password_from_env
+from aftershock.core.errors import TargetError
+from aftershock.core.target import Database, Target
+from aftershock.faults.aws.session import AwsSessions
 
 __all__ = ["resolve_aws_password", "resolve_aws_writer_conninfo", "writer_endpoint"]
 
@@ -54,7 +54,7 @@ def writer_endpoint(target: Target, *, sessions: AwsSessions | None = None) -> t
                               f"{target.name!r} is not HOST:PORT: fix the target file")
         return host, int(port)
     sessions = _settings_sessions(target, sessions)
-    from faults.aws.aurora import region_of_arn
+    from aftershock.faults.aws.aurora import region_of_arn
 
     rds = sessions.client("rds", target.primary.name)
     region = next((c.region for c in db.clusters if c.role == "primary"), target.primary.name)

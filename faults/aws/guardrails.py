@@ -2,16 +2,17 @@
 
 The account comes from STS ``GetCallerIdentity`` (asked once per driver); it must be one of the target's
 ``aws.allowed_account_ids``. A region must be one of the target's regions, or the Global Accelerator API region
-for the front door's calls. A refusal raises :class:`~aftershock.errors.FaultRefused` naming the culprit and the fix.
+for the front door's calls. A refusal raises :class:`~aftershock.core.errors.FaultRefused` naming the culprit and the
+fix.
 """
 
 from __future__ import annotations
 
 import threading
 
-from aftershock.errors import FaultRefused
-from aftershock.target import Target
-from faults.aws.session import AwsSessions
+from aftershock.core.errors import FaultRefused
+from aftershock.core.target import Target
+from aftershock.faults.aws.session import AwsSessions
 
 
 class Guardrails:

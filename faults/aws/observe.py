@@ -1,4 +1,5 @@
-"""Observers: one look at the AWS target, as the lab gives it (``faults.driver.Observation``) plus AWS detail.
+"""Observers: one look at the AWS target, as the lab gives it (``aftershock.faults.driver.Observation``) plus AWS
+detail.
 
 - writer and its region: ``describe_global_clusters`` (the writer member) and ``describe_db_clusters``;
 - replication lag per secondary cluster: CloudWatch ``AWS/RDS AuroraGlobalDBReplicationLag`` (milliseconds, the
@@ -17,14 +18,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aftershock.target import Target
-from faults.aws import pods
-from faults.aws.aurora import Aurora, Writer
-from faults.aws.az_outage import AzOutage
-from faults.aws.calls import ApiCall, CallRecorder
-from faults.aws.session import AwsSessions
-from faults.aws.traffic import FrontDoor
-from faults.driver import Observation, RegionReplicas
+from aftershock.core.target import Target
+from aftershock.faults.aws import pods
+from aftershock.faults.aws.aurora import Aurora, Writer
+from aftershock.faults.aws.az_outage import AzOutage
+from aftershock.faults.aws.calls import ApiCall, CallRecorder
+from aftershock.faults.aws.session import AwsSessions
+from aftershock.faults.aws.traffic import FrontDoor
+from aftershock.faults.driver import Observation, RegionReplicas
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from typing import Any
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
-from aftershock.errors import FaultRefused
-from aftershock.target import Target
-from faults.aws.calls import ApiCall, CallRecorder
+from aftershock.core.errors import FaultRefused
+from aftershock.core.target import Target
+from aftershock.faults.aws.calls import ApiCall, CallRecorder
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 

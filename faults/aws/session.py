@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from aftershock.target import AwsSettings
+from aftershock.core.target import AwsSettings
 
 SessionFactory = Callable[..., Any]
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aftershock.errors import FaultRefused
-from aftershock.target import Target
-from faults.aws.calls import CallRecorder
-from faults.aws.session import AwsSessions
+from aftershock.core.errors import FaultRefused
+from aftershock.core.target import Target
+from aftershock.faults.aws.calls import CallRecorder
+from aftershock.faults.aws.session import AwsSessions
 
 
 class FrontDoor:

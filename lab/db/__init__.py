@@ -24,8 +24,8 @@ az · ``db.writer_restarted`` / ``db.no_writer`` instance, reason · ``db.switch
 ``db.az_down`` / ``db.az_up`` az · ``db.monitor_error`` error.
 """
 
-from lab.db.fleet import DatabaseFleet
-from lab.db.models import (
+from aftershock.lab.db.fleet import DatabaseFleet
+from aftershock.lab.db.models import (
     BootstrapResult,
     Endpoint,
     FailoverResult,

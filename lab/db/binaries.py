@@ -13,7 +13,7 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
-from aftershock.errors import DatabaseError
+from aftershock.core.errors import DatabaseError
 
 
 @dataclass(frozen=True)

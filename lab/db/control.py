@@ -13,11 +13,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aftershock.errors import DatabaseError
-from lab.db.models import Endpoint, FailoverResult, FleetTopology, NodeRole
-from lab.db.node import PgNode, lsn_to_int
-from lab.events import Emit
-from lab.procs import wait_until
+from aftershock.core.errors import DatabaseError
+from aftershock.core.procs import wait_until
+from aftershock.lab.db.models import Endpoint, FailoverResult, FleetTopology, NodeRole
+from aftershock.lab.db.node import PgNode, lsn_to_int
+from aftershock.lab.events import Emit
 
 
 @dataclass(frozen=True)

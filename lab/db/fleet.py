@@ -1,7 +1,8 @@
 """DatabaseFleet: the Aurora-Global-Database-like control plane of the lab.
 
 Runs as root or as a normal user. As root, PostgreSQL refuses to run, so every server and tool runs as
-``nobody`` (:func:`lab.procs.service_user`) and the fleet root is handed to it: put the root under ``/dev/shm``
+``nobody`` (:func:`aftershock.core.procs.service_user`) and the fleet root is handed to it: put the root under
+``/dev/shm``
 (fast tmpfs, every parent traversable). As a normal user the servers run as that user and any short path works.
 
 Example::
@@ -26,18 +27,19 @@ from pathlib import Path
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from aftershock.errors import DatabaseError, FaultRefused
-from lab import procs, topology
-from lab.db import procedures
-from lab.db.binaries import find_binaries
-from lab.db.control import FleetControl
-from lab.db.layout import FleetLayout
-from lab.db.models import BootstrapResult, FailoverResult, FleetStatus, FleetTopology, NodeRole, NodeSpec
-from lab.db.monitor import FleetMonitor
-from lab.db.node import PgNode
-from lab.db.status import fleet_status
-from lab.db.template import copy_template, ensure_template
-from lab.events import Emit
+from aftershock.core import procs
+from aftershock.core.errors import DatabaseError, FaultRefused
+from aftershock.lab import topology
+from aftershock.lab.db import procedures
+from aftershock.lab.db.binaries import find_binaries
+from aftershock.lab.db.control import FleetControl
+from aftershock.lab.db.layout import FleetLayout
+from aftershock.lab.db.models import BootstrapResult, FailoverResult, FleetStatus, FleetTopology, NodeRole, NodeSpec
+from aftershock.lab.db.monitor import FleetMonitor
+from aftershock.lab.db.node import PgNode
+from aftershock.lab.db.status import fleet_status
+from aftershock.lab.db.template import copy_template, ensure_template
+from aftershock.lab.events import Emit
 
 
 def default_cache_dir() -> Path:

@@ -1,6 +1,7 @@
 """The fleet's folder: data directories, the socket folder, logs and the passfile.
 
-As root, PostgreSQL runs as ``nobody`` (:func:`lab.procs.service_user`): the folder is handed to that user, and
+As root, PostgreSQL runs as ``nobody`` (:func:`aftershock.core.procs.service_user`): the folder is handed to that
+user, and
 every parent must let it through, which is why the fleet lives under ``/dev/shm`` (fast tmpfs, world-traversable).
 As a normal user, everything simply belongs to that user.
 """
@@ -12,8 +13,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from aftershock.errors import DatabaseError
-from lab.procs import ServiceUser
+from aftershock.core.errors import DatabaseError
+from aftershock.core.procs import ServiceUser
 
 _MAX_SOCKET_PATH = 100  # sun_path is 108 bytes; PostgreSQL appends "/.s.PGSQL.<port>.lock"
 

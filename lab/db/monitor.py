@@ -11,9 +11,9 @@ import time
 
 import psycopg
 
-from lab.db.control import FleetControl
-from lab.db.models import NodeRole
-from lab.db.procedures import in_region_failover
+from aftershock.lab.db.control import FleetControl
+from aftershock.lab.db.models import NodeRole
+from aftershock.lab.db.procedures import in_region_failover
 
 
 class FleetMonitor:

@@ -1,6 +1,7 @@
 """One PostgreSQL instance of the fleet: its data directory and its postmaster process.
 
-The postmaster is started directly (``postgres -D ...``, not ``pg_ctl``) through :func:`lab.procs.spawn`, so it
+The postmaster is started directly (``postgres -D ...``, not ``pg_ctl``) through :func:`aftershock.core.procs.spawn`,
+so it
 dies with the supervisor. The control plane talks to it as superuser ``postgres`` over the private Unix socket
 folder; replicas stream over TCP as ``shop`` with the password read from the fleet's passfile, never from argv.
 """
@@ -17,14 +18,14 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from aftershock.errors import DatabaseError
-from lab import procs
-from lab.db.binaries import PgBinaries
-from lab.db.environment import server_env
-from lab.db.layout import FleetLayout, give
-from lab.db.models import NodeSpec
-from lab.procs import ServiceUser
-from lab.topology import DB_USER
+from aftershock.core import procs
+from aftershock.core.errors import DatabaseError
+from aftershock.core.procs import ServiceUser
+from aftershock.lab.db.binaries import PgBinaries
+from aftershock.lab.db.environment import server_env
+from aftershock.lab.db.layout import FleetLayout, give
+from aftershock.lab.db.models import NodeSpec
+from aftershock.lab.topology import DB_USER
 
 _IPC_RMID = 0
 _libc = ctypes.CDLL(None, use_errno=True)

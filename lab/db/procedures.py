@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 import time
 
-from aftershock.errors import DatabaseError
-from lab import procs
-from lab.db.control import FleetControl
-from lab.db.environment import server_env
-from lab.db.models import FailoverResult, NodeRole
-from lab.db.node import PgNode, lsn_to_int
+from aftershock.core import procs
+from aftershock.core.errors import DatabaseError
+from aftershock.lab.db.control import FleetControl
+from aftershock.lab.db.environment import server_env
+from aftershock.lab.db.models import FailoverResult, NodeRole
+from aftershock.lab.db.node import PgNode, lsn_to_int
 
 
 def in_region_failover(control: FleetControl, reason: str, delay_s: float) -> FailoverResult | None:

@@ -7,9 +7,9 @@ import time
 
 import psycopg
 
-from lab.db.control import FleetControl
-from lab.db.models import FleetStatus, NodeRole, NodeStatus
-from lab.db.node import PgNode, WalState, lsn_to_int
+from aftershock.lab.db.control import FleetControl
+from aftershock.lab.db.models import FleetStatus, NodeRole, NodeStatus
+from aftershock.lab.db.node import PgNode, WalState, lsn_to_int
 
 
 def fleet_status(control: FleetControl) -> FleetStatus:

@@ -10,12 +10,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from aftershock.errors import DatabaseError
-from lab import procs
-from lab.db.binaries import PgBinaries
-from lab.db.environment import server_env
-from lab.db.layout import give
-from lab.procs import ServiceUser
+from aftershock.core import procs
+from aftershock.core.errors import DatabaseError
+from aftershock.core.procs import ServiceUser
+from aftershock.lab.db.binaries import PgBinaries
+from aftershock.lab.db.environment import server_env
+from aftershock.lab.db.layout import give
 
 _TEMPLATE_REVISION = 2  # bump when the configuration below changes, so old caches are not reused
 

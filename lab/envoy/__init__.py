@@ -6,8 +6,8 @@
 * JSON access logs: the independent record of what clients saw.
 """
 
-from lab.envoy.accesslog import AccessLogFollower, read_access_log
-from lab.envoy.models import (
+from aftershock.lab.envoy.accesslog import AccessLogFollower, read_access_log
+from aftershock.lab.envoy.models import (
     ALB_AWS_HEALTH,
     ALB_LAB_HEALTH,
     GA_AWS_HEALTH,
@@ -19,7 +19,7 @@ from lab.envoy.models import (
     HealthCheckSettings,
     HostHealth,
 )
-from lab.envoy.proxy import EnvoyProxy
+from aftershock.lab.envoy.proxy import EnvoyProxy
 
 __all__ = [
     "ALB_AWS_HEALTH",

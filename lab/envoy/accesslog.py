@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from aftershock.errors import LabError
-from lab.envoy.models import AccessRecord
+from aftershock.core.errors import LabError
+from aftershock.lab.envoy.models import AccessRecord
 
 
 def read_access_log(path: Path, since: float = 0.0) -> Iterator[AccessRecord]:

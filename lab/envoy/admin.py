@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from lab.envoy.models import HostHealth
+from aftershock.lab.envoy.models import HostHealth
 
 _FAILED_FLAGS = (
     "failed_active_health_check",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lab.envoy.models import Endpoint, EnvoyLayout, HealthCheckSettings
+from aftershock.lab.envoy.models import Endpoint, EnvoyLayout, HealthCheckSettings
 
 Doc = dict[str, Any]
 

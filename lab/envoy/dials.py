@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aftershock.errors import FaultRefused
+from aftershock.core.errors import FaultRefused
 
 
 def validated_dials(

@@ -17,9 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from aftershock.errors import UsageError
-from lab.ports import free_ports
-from lab.topology import REGIONS
+from aftershock.core.errors import UsageError
+from aftershock.lab.ports import free_ports
+from aftershock.lab.topology import REGIONS
 
 
 @dataclass(frozen=True)

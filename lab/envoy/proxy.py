@@ -27,13 +27,13 @@ from typing import Any
 
 import httpx
 
-from aftershock.errors import FaultRefused, LabError
-from lab import procs
-from lab.envoy import config
-from lab.envoy.admin import AdminApi
-from lab.envoy.dials import route_weights, validated_dials
-from lab.envoy.files import write_json_atomic
-from lab.envoy.models import (
+from aftershock.core import procs
+from aftershock.core.errors import FaultRefused, LabError
+from aftershock.lab.envoy import config
+from aftershock.lab.envoy.admin import AdminApi
+from aftershock.lab.envoy.dials import route_weights, validated_dials
+from aftershock.lab.envoy.files import write_json_atomic
+from aftershock.lab.envoy.models import (
     ALB_LAB_HEALTH,
     GA_LAB_HEALTH,
     Applied,
@@ -42,7 +42,7 @@ from lab.envoy.models import (
     HealthCheckSettings,
     HostHealth,
 )
-from lab.events import Emit
+from aftershock.lab.events import Emit
 
 APPLY_TIMEOUT_S = 5.0
 _FLUSH_INTERVAL_MS = 100  # access logs reach the disk within 0.1 s (Envoy's default is 10 s)

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import httpx
 
-from aftershock.errors import FaultRefused
-from lab.events import Emit
-from lab.k8s.pods import Pod, PodLauncher, PodTarget, pod_name
-from lab.ports import free_port
-from lab.procs import stop
+from aftershock.core.errors import FaultRefused
+from aftershock.core.procs import stop
+from aftershock.lab.events import Emit
+from aftershock.lab.k8s.pods import Pod, PodLauncher, PodTarget, pod_name
+from aftershock.lab.ports import free_port
 
 TargetsChanged = Callable[[str, Sequence[PodTarget]], None]
 

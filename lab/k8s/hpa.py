@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from lab.events import Emit
-from lab.k8s.controller import DeploymentController
+from aftershock.lab.events import Emit
+from aftershock.lab.k8s.controller import DeploymentController
 
 TOLERANCE = 0.1
 

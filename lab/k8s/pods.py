@@ -20,7 +20,7 @@ class PodTarget:
 
 
 class PodLauncher(Protocol):
-    """Starts the process of a pod (the supervisor passes one that runs ``python -m lab.shop``)."""
+    """Starts the process of a pod (the supervisor passes one that runs ``python -m aftershock.lab.shop``)."""
 
     def __call__(self, name: str, region: str, az: str, port: int) -> subprocess.Popen[bytes]: ...
 

@@ -2,13 +2,13 @@
 
 Run a pod (the password and token key come from the environment, never argv)::
 
-    PGPASSWORD=... SHOP_TOKEN_KEY=... python -m lab.shop --name shop-us-east-1a-x7k2 \\
+    PGPASSWORD=... SHOP_TOKEN_KEY=... python -m aftershock.lab.shop --name shop-us-east-1a-x7k2 \\
         --region us-east-1 --az us-east-1a --port 43123 \\
         --writer "host=127.0.0.1 port=5501 dbname=shop user=shop" \\
         --reader "host=127.0.0.1 port=5502 dbname=shop user=shop"
 
-Build the app in-process with :func:`lab.shop.app.create_app` and (re)seed a database with
-:func:`lab.shop.schema.load_schema_and_seed`.
+Build the app in-process with :func:`aftershock.lab.shop.app.create_app` and (re)seed a database with
+:func:`aftershock.lab.shop.schema.load_schema_and_seed`.
 
 HTTP API (JSON; every response carries ``X-Pod``, ``X-Region``, ``X-AZ``):
 

@@ -1,4 +1,4 @@
-"""``python -m lab.shop``: run one shop pod.
+"""``python -m aftershock.lab.shop``: run one shop pod.
 
 The database password comes from ``PGPASSWORD`` (read by libpq) and the token key from
 ``SHOP_TOKEN_KEY``; neither is ever accepted on the command line, where ``ps`` would show it.
@@ -15,13 +15,13 @@ from collections.abc import Sequence
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from lab.shop.app import create_app
-from lab.shop.server import DrainingServer, uvicorn_config
-from lab.shop.settings import Settings
+from aftershock.lab.shop.app import create_app
+from aftershock.lab.shop.server import DrainingServer, uvicorn_config
+from aftershock.lab.shop.settings import Settings
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m lab.shop", description="Run one shop pod.")
+    parser = argparse.ArgumentParser(prog="python -m aftershock.lab.shop", description="Run one shop pod.")
     parser.add_argument("--name", required=True, help="pod name, e.g. shop-us-east-1a-x7k2")
     parser.add_argument("--region", required=True)
     parser.add_argument("--az", required=True)
@@ -39,14 +39,14 @@ def settings_from(args: argparse.Namespace, env: dict[str, str]) -> Settings:
     """Settings from parsed argv and the environment; exits with a usage error on bad input."""
     key = env.get("SHOP_TOKEN_KEY", "")
     if not key:
-        sys.exit("lab.shop: SHOP_TOKEN_KEY must be set (the shared token-signing key)")
+        sys.exit("aftershock.lab.shop: SHOP_TOKEN_KEY must be set (the shared token-signing key)")
     for flag in ("writer", "reader"):
         try:
             fields = conninfo_to_dict(getattr(args, flag))
         except psycopg.ProgrammingError as exc:
-            sys.exit(f"lab.shop: --{flag} is not a valid conninfo: {exc}")
+            sys.exit(f"aftershock.lab.shop: --{flag} is not a valid conninfo: {exc}")
         if "password" in fields:
-            sys.exit(f"lab.shop: --{flag} must not carry a password; set PGPASSWORD instead")
+            sys.exit(f"aftershock.lab.shop: --{flag} must not carry a password; set PGPASSWORD instead")
     return Settings(
         name=args.name,
         region=args.region,

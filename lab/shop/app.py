@@ -25,10 +25,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from lab.shop import queries, tokens
-from lab.shop.db import Database, DatabaseUnavailable
-from lab.shop.schema import password_hash
-from lab.shop.settings import Settings
+from aftershock.core.errors import AftershockError
+from aftershock.lab.shop import queries, tokens
+from aftershock.lab.shop.db import Database, DatabaseUnavailable
+from aftershock.lab.shop.schema import password_hash
+from aftershock.lab.shop.settings import Settings
 
 _MAX_BIGINT = 2**63 - 1
 _MAX_QUANTITY = 999  # per cart line, as the table's CHECK says
@@ -50,13 +51,12 @@ class PodState:
         self.draining = True
 
 
-class ApiError(Exception):
-    """A client-facing error: ``status`` and a human-readable message."""
+class ApiError(AftershockError):
+    """A client-facing error of the shop pod: ``status`` and a human-readable message."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-        self.message = message
 
 
 def json_response(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -23,19 +23,20 @@ import psycopg.errors
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
-from lab.shop.settings import Settings
+from aftershock.core.errors import AftershockError
+from aftershock.lab.shop.settings import Settings
 
 T = TypeVar("T")
 Conn = psycopg.AsyncConnection[Any]
 Work = Callable[[Conn], Awaitable[T]]
 
-log = logging.getLogger("lab.shop.db")
+log = logging.getLogger("aftershock.lab.shop.db")
 
 # Enough to skip every dead connection of a small pool after a failover, few enough to never spin.
 _MAX_ATTEMPTS = 6
 
 
-class DatabaseUnavailable(Exception):
+class DatabaseUnavailable(AftershockError):
     """The database could not do the work in time; the request should fail fast with 503."""
 
 

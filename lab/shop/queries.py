@@ -1,14 +1,14 @@
 """The shop's SQL, one coroutine per use case; each takes a connection and returns JSON-ready values.
 
 Which endpoint (reader or writer) and which transaction a query runs in is decided by the caller
-(:mod:`lab.shop.app` through :class:`lab.shop.db.Database`), not here.
+(:mod:`aftershock.lab.shop.app` through :class:`aftershock.lab.shop.db.Database`), not here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from lab.shop.db import Conn
+from aftershock.lab.shop.db import Conn
 
 Json = dict[str, Any]
 

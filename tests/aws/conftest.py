@@ -30,11 +30,11 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
-from aftershock.runfolder import RunFolder
-from aftershock.target import Target, parse_target
-from faults.aws.pods import KubeClients
-from faults.aws.session import AwsSessions
-from faults.aws_driver import AwsDriver
+from aftershock.core.runfolder import RunFolder
+from aftershock.core.target import Target, parse_target
+from aftershock.faults.aws.pods import KubeClients
+from aftershock.faults.aws.session import AwsSessions
+from aftershock.faults.aws_driver import AwsDriver
 
 ACCOUNT = "123456789012"  # moto's account
 EAST, WEST = "us-east-1", "us-west-2"

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from faults.journal import outstanding, record_injected, revert_outstanding
+from aftershock.core.journal import outstanding
+from aftershock.faults.reverts import record_injected, revert_outstanding
 
 AZ = "us-east-1a"
 
 
 def inject(stack: Any, driver: Any) -> Any:
     outcome = driver.az_outage(AZ)
-    record_injected(stack.run, "az_outage", outcome, 0.0)  # what faults.actions does after the driver returns
+    # what aftershock.faults.actions does after the driver returns
+    record_injected(stack.run, "az_outage", outcome, 0.0)
     return outcome
 
 

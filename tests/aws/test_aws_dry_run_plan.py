@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from aftershock.core.target import dump_target
+from aftershock.faults.registry import DRIVERS
 from aftershock.runner import RunOptions, dry_run_calls, prepare
-from aftershock.target import dump_target
-from faults.driver import DRIVERS
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from aftershock.errors import FaultRefused
-from faults.journal import record_injected, revert_outstanding
-from probes.db_credentials import Conninfo
+from aftershock.core.credentials import Conninfo
+from aftershock.core.errors import FaultRefused
+from aftershock.faults.reverts import record_injected, revert_outstanding
 
 EAST, WEST = "us-east-1", "us-west-2"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from aftershock.errors import FaultRefused, UsageError
+from aftershock.core.errors import FaultRefused, UsageError
 
 
 def no_mutation_happened(stack: Any, before: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import botocore.session
 
-from aftershock.target import load_target
+from aftershock.core.target import load_target
 
 ROOT = Path(__file__).resolve().parents[2]
 # boto3 client name -> IAM prefix

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from aftershock.runfolder import RunFolder
-from aftershock.target import dump_target
-from faults import actions
-from faults.journal import outstanding, revert_outstanding
+from aftershock.core.journal import outstanding
+from aftershock.core.runfolder import RunFolder
+from aftershock.core.target import dump_target
+from aftershock.faults import actions
+from aftershock.faults.reverts import revert_outstanding
 
 
 def test_fault_through_the_actions_then_recover_from_the_run_folder(stack: Any, tmp_path: Path,

@@ -67,7 +67,7 @@ def test_cut_replication_then_failover_loses_exactly_what_the_ledger_says(lab: R
     source = Path(__file__).resolve().parents[2] / "experiments" / "aurora-global-failover.yaml"
     experiment = yaml.safe_load(source.read_text())
     cut = {"type": "action", "name": "cut-cross-region-replication", "pauses": {"after": 2},
-           "provider": {"type": "python", "module": "faults.actions", "func": "cut_replication",
+           "provider": {"type": "python", "module": "aftershock.faults.actions", "func": "cut_replication",
                         "arguments": {"region": ""}}}
     experiment["method"].insert(0, cut)
     experiment["configuration"]["aftershock_judge"] = "rto_s"

@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lab.procs import descendants, wait_until
-from lab.state import pid_alive
+from aftershock.core.procs import descendants, wait_until
+from aftershock.lab.state import pid_alive
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]

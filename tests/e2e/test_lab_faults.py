@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from aftershock.errors import FaultRefused
+from aftershock.core.errors import FaultRefused
 from tests.labkit import RunningLab, Shopper, Traffic
 
 pytestmark = pytest.mark.slow
@@ -120,8 +120,8 @@ def test_front_door_logs_every_request_even_without_a_user_agent(lab: RunningLab
     import socket
     import uuid
 
-    from lab.envoy import read_access_log
-    from lab.procs import wait_until
+    from aftershock.core.procs import wait_until
+    from aftershock.lab.envoy import read_access_log
 
     marker = uuid.uuid4().hex
     port = int(lab.front_door.rsplit(":", 1)[1])

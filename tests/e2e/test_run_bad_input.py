@@ -36,10 +36,12 @@ def broken(tmp_path: Path, change: str) -> Path:
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ("unknown-argument", "method[0] 'lose-the-writer-az': faults.actions.az_outage() has no argument 'zone'; "
+    ("unknown-argument", "method[0] 'lose-the-writer-az': "
+     "aftershock.faults.actions.az_outage() has no argument 'zone'; "
                          "use one of: az"),
     ("no-control", "controls must declare the aftershock control"),
-    ("unknown-function", "method[0] 'lose-the-writer-az': faults.actions has no function 'melt_the_datacenter'; "
+    ("unknown-function", "method[0] 'lose-the-writer-az': "
+     "aftershock.faults.actions has no function 'melt_the_datacenter'; "
                          "fix provider.func"),
 ])
 def test_bad_experiment_is_refused_before_any_fault(lab: RunningLab, tmp_path: Path, change: str,
@@ -75,6 +77,7 @@ def test_dry_run_injects_nothing(lab: RunningLab, tmp_path: Path) -> None:
     started = time.time()
     result = aftershock("run", str(EXPERIMENT), "--dry-run", "--out", str(tmp_path / "runs"))
     assert result.returncode == 0, result.stderr
-    assert "faults.actions.az_outage(az='')" in result.stdout and "dry run: nothing was injected" in result.stdout
+    assert "aftershock.faults.actions.az_outage(az='')" in result.stdout
+    assert "dry run: nothing was injected" in result.stdout
     assert not (tmp_path / "runs").exists()
     assert not [e for e in lab.events(since=started) if e["kind"] == "fault.injected"]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from aftershock.runfolder import RunFolder
-from faults.journal import outstanding
+from aftershock.core.journal import outstanding
+from aftershock.core.runfolder import RunFolder
 from tests.labkit import RunningLab
 
 pytestmark = pytest.mark.slow

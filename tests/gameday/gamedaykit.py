@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aftershock.timeline.model import Bucket, LatencyHistogram, latency_bin
-from aftershock.timeline.store import TimelineWriter
-from probes.ledger_record import LedgerRecord, Outcome, format_line
+from aftershock.core.timeline.model import Bucket, LatencyHistogram, latency_bin
+from aftershock.core.timeline.store import TimelineWriter
+from aftershock.probes.ledger.record import LedgerRecord, Outcome, format_line
 
 FAULT_AT_S = 10.0  # seconds after the start of the run
 

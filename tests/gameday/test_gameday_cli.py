@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from aftershock.cli_gameday import gameday_command, main
-from aftershock.errors import TargetError, UsageError
+from aftershock.cli.gameday import gameday_command, main
+from aftershock.core.errors import TargetError, UsageError
 
 
 def test_an_invalid_step_stops_the_day_before_it_starts(tmp_path: Path) -> None:

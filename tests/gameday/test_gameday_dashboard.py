@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from aftershock.cli_gameday import watch_command
+from aftershock.cli.gameday import watch_command
+from aftershock.core.runfolder import RunFolder
 from aftershock.gameday.snapshot import RunWatcher, derive_phase, fault_in_progress
-from aftershock.runfolder import RunFolder
 from tests.gameday.gamedaykit import BEFORE_FAULT, FAULT, FAULT_AT_S, write_run
 
 

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
-from aftershock.errors import UsageError
+from aftershock.bundled import EXPERIMENTS
+from aftershock.core.errors import UsageError
 from aftershock.gameday.overrides import with_objectives
-from aftershock.gameday.plan import EXPERIMENTS, load_plan, parse_plan
+from aftershock.gameday.plan import load_plan, parse_plan
 
 EXAMPLE = EXPERIMENTS / "gamedays" / "example.yaml"
 NAMES = ("aurora-global-failover, aurora-global-switchover, aurora-writer-crash, az-outage, pod-kill, "

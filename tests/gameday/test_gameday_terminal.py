@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from aftershock.runfolder import RunFolder
-from faults.journal import outstanding
+from aftershock.core.journal import outstanding
+from aftershock.core.runfolder import RunFolder
 from tests.labkit import RunningLab, processes_mentioning
 
 pytestmark = pytest.mark.slow
@@ -124,12 +124,12 @@ def test_abort_key_rolls_back_and_the_report_records_it(lab: RunningLab, tmp_pat
     out = tmp_path / "days"
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40", "PYTHONUNBUFFERED": "1"}
     started = time.monotonic()
-    term = Terminal([sys.executable, "-m", "aftershock.cli_gameday", "gameday", str(plan), "--out", str(out)], env)
+    term = Terminal([sys.executable, "-m", "aftershock.cli.gameday", "gameday", str(plan), "--out", str(out)], env)
     try:
         pos = term.expect("what will be done:", timeout=30)
         pos = term.expect("go / skip / stop?", timeout=10, after=pos)
         assert "Watch the writer move." in term.text
-        assert "faults.actions.az_outage" in term.text
+        assert "aftershock.faults.actions.az_outage" in term.text
         term.send("go\r")
         run = wait_for_marker(out, "fault.start", timeout=40)
         term.send("a")
@@ -172,7 +172,7 @@ def test_ctrl_c_twice_waits_for_the_rollback_and_leaves_nothing_behind(lab: Runn
     out = tmp_path / "days"
     env = {**os.environ, "TERM": "xterm-256color", "PYTHONUNBUFFERED": "1"}
     started = time.monotonic()
-    term = Terminal([sys.executable, "-m", "aftershock.cli_gameday", "gameday", str(plan), "--yes", "--out",
+    term = Terminal([sys.executable, "-m", "aftershock.cli.gameday", "gameday", str(plan), "--yes", "--out",
                      str(out)], env)
     try:
         run = wait_for_marker(out, "fault.end", timeout=40)

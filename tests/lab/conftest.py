@@ -13,9 +13,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from lab.db import DatabaseFleet, FleetTopology, NodeSpec
-from lab.ports import free_ports
-from lab.topology import DB_INSTANCES
+from aftershock.lab.db import DatabaseFleet, FleetTopology, NodeSpec
+from aftershock.lab.ports import free_ports
+from aftershock.lab.topology import DB_INSTANCES
 
 
 @dataclass
@@ -96,7 +96,7 @@ def lab_processes(root: Path) -> list[int]:
 
 @pytest.fixture
 def make_db_lab() -> Iterator[Callable[..., DbLab]]:
-    """Build and bootstrap fleets shaped like lab.topology.DB_INSTANCES; every one is stopped at teardown."""
+    """Build and bootstrap fleets shaped like aftershock.lab.topology.DB_INSTANCES; every one is stopped at teardown."""
     made: list[DbLab] = []
 
     def make(*, monitor: bool = True, **options: Any) -> DbLab:

@@ -18,11 +18,11 @@ from typing import Any
 
 import httpx
 
-from lab import procs
-from lab.envoy import Endpoint, EnvoyLayout, EnvoyProxy, HealthCheckSettings
-from lab.envoy.models import ALB_LAB_HEALTH, GA_LAB_HEALTH
-from lab.events import EventLog
-from lab.topology import region_of_az
+from aftershock.core import procs
+from aftershock.lab.envoy import Endpoint, EnvoyLayout, EnvoyProxy, HealthCheckSettings
+from aftershock.lab.envoy.models import ALB_LAB_HEALTH, GA_LAB_HEALTH
+from aftershock.lab.events import EventLog
+from aftershock.lab.topology import region_of_az
 
 SLOW = 30.0  # generous bound for anything that waits on health checks (2 shared cores)
 

@@ -24,11 +24,11 @@ import httpx
 import psycopg
 import pytest
 
-from lab.ports import free_port
-from lab.procs import ServiceUser, run, service_user, spawn, stop
-from lab.shop.app import create_app
-from lab.shop.schema import load_schema_and_seed
-from lab.shop.settings import Settings
+from aftershock.core.procs import ServiceUser, run, service_user, spawn, stop
+from aftershock.lab.ports import free_port
+from aftershock.lab.shop.app import create_app
+from aftershock.lab.shop.schema import load_schema_and_seed
+from aftershock.lab.shop.settings import Settings
 
 
 def _pgserver_bin() -> Path:
@@ -198,12 +198,12 @@ async def login(client: httpx.AsyncClient, n: int) -> dict[str, str]:
 def start_pod(
     server: PostgresServer, port: int, log_path: Path, name: str = "shop-us-east-1a-test", *extra: str
 ) -> subprocess.Popen[bytes]:
-    """``python -m lab.shop`` as a real process (uvicorn, uvloop), like the deployment controller runs it.
+    """``python -m aftershock.lab.shop`` as a real process (uvicorn, uvloop), like the deployment controller runs it.
 
     Output goes to ``log_path`` (a pipe nobody reads could fill up and stall the pod).
     """
     argv = [
-        sys.executable, "-m", "lab.shop", "--name", name, "--region", "us-east-1", "--az", "us-east-1a",
+        sys.executable, "-m", "aftershock.lab.shop", "--name", name, "--region", "us-east-1", "--az", "us-east-1a",
         "--port", str(port), "--writer", server.conninfo, "--reader", server.conninfo, *extra,
     ]  # fmt: skip
     env = {**os.environ, "PGPASSWORD": DB_PASSWORD, "SHOP_TOKEN_KEY": TOKEN_KEY.decode()}

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from lab.db import NodeRole
+from aftershock.lab.db import NodeRole
 
 if TYPE_CHECKING:
     from conftest import DbLab

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from aftershock.errors import FaultRefused
+from aftershock.core.errors import FaultRefused
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest_envoy import SLOW, running_lab
 
-from aftershock.errors import LabError
-from lab.envoy import AccessLogFollower, read_access_log
+from aftershock.core.errors import LabError
+from aftershock.lab.envoy import AccessLogFollower, read_access_log
 
 _LINE = {
     "start": "1732190000.123456",

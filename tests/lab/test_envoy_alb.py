@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest_envoy import serving_lab
 
-from lab.envoy.models import ALB_LAB_HEALTH
+from aftershock.lab.envoy.models import ALB_LAB_HEALTH
 
 SLACK_S = 1.5  # scheduling noise on 2 shared cores
 

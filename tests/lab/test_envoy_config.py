@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from aftershock.errors import FaultRefused, UsageError
-from lab.envoy import config
-from lab.envoy.dials import route_weights, validated_dials
-from lab.envoy.files import write_json_atomic
-from lab.envoy.models import ALB_AWS_HEALTH, ALB_LAB_HEALTH, Endpoint, EnvoyLayout, HealthCheckSettings
+from aftershock.core.errors import FaultRefused, UsageError
+from aftershock.lab.envoy import config
+from aftershock.lab.envoy.dials import route_weights, validated_dials
+from aftershock.lab.envoy.files import write_json_atomic
+from aftershock.lab.envoy.models import ALB_AWS_HEALTH, ALB_LAB_HEALTH, Endpoint, EnvoyLayout, HealthCheckSettings
 
 REGIONS = ("us-east-1", "us-west-2")
 

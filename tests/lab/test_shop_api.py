@@ -18,10 +18,10 @@ from conftest_shop import (  # noqa: F401  (fixtures)
     shop_settings,
 )
 
-from lab.ports import free_port
-from lab.shop import tokens
-from lab.shop.app import create_app
-from lab.shop.schema import product_row
+from aftershock.lab.ports import free_port
+from aftershock.lab.shop import tokens
+from aftershock.lab.shop.app import create_app
+from aftershock.lab.shop.schema import product_row
 
 IDENTITY = {"x-pod": "shop-test-pod", "x-region": "us-east-1", "x-az": "us-east-1a"}
 

@@ -1,4 +1,4 @@
-"""``python -m lab.shop`` as a real process: readiness, serving, graceful SIGTERM, argv/env checks."""
+"""``python -m aftershock.lab.shop`` as a real process: readiness, serving, graceful SIGTERM, argv/env checks."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from conftest_shop import (  # noqa: F401  (fixtures)
     wait_ready,
 )
 
-from lab.ports import free_port
+from aftershock.lab.ports import free_port
 
 
 def test_pod_serves_and_drains_on_sigterm(seeded_pg: PostgresServer, tmp_path: Path) -> None:  # noqa: F811
@@ -55,7 +55,8 @@ def test_pod_serves_and_drains_on_sigterm(seeded_pg: PostgresServer, tmp_path: P
 
 def _run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "lab.shop", *args], env=env, capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-m", "aftershock.lab.shop", *args], env=env, capture_output=True, text=True, timeout=60,
+        check=False
     )
 
 

@@ -20,9 +20,9 @@ from conftest_shop import (  # noqa: F401  (fixtures)
     wait_ready,
 )
 
-from lab.ports import free_port
-from lab.procs import children_of
-from lab.shop.schema import load_schema_and_seed
+from aftershock.core.procs import children_of
+from aftershock.lab.ports import free_port
+from aftershock.lab.shop.schema import load_schema_and_seed
 
 POD = "shop-us-east-1a-resilience"
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lab.shop import tokens
+from aftershock.lab.shop import tokens
 
 KEY = b"k" * 32
 NOW = 1_800_000_000.0

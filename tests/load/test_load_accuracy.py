@@ -12,8 +12,8 @@ from pathlib import Path
 
 from loadkit import Procs, StandinShop, locust_cmd, wait_for
 
-from aftershock.timeline.analysis import find_outages, time_to_recovery
-from aftershock.timeline.store import TimelineFollower, read_timeline
+from aftershock.core.timeline.analysis import find_outages, time_to_recovery
+from aftershock.core.timeline.store import TimelineFollower, read_timeline
 
 TOLERANCE_MS = 100.0
 STATEFUL = ("POST /api/checkout", "GET /api/orders/{id}")  # the stand-in forgets carts/orders on restart

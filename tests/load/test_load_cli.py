@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from loadkit import REPO, Procs, StandinShop, free_port, locust_processes_for, wait_for
 
-from aftershock.load import parse_duration
-from aftershock.timeline.store import TimelineFollower, read_timeline
+from aftershock.core.timeline.store import TimelineFollower, read_timeline
+from aftershock.load.launcher import parse_duration
 
 CLI = [sys.executable, "-m", "aftershock", "load"]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from loadkit import Procs, StandinShop, locust_processes_for
 
-from aftershock.load import LoadConfig, LoadResult, run_load, worker_argv
-from aftershock.timeline.store import read_timeline
+from aftershock.core.timeline.store import read_timeline
+from aftershock.load.launcher import LoadConfig, LoadResult, run_load, worker_argv
 
 
 def sources(timeline_file: Path) -> set[str]:

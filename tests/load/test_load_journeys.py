@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from loadkit import REPO, Procs, StandinShop, free_port, locust_cmd
 
-from aftershock.timeline.store import read_timeline
+from aftershock.core.timeline.store import read_timeline
 
 sys.path.append(str(REPO / "tests" / "lab"))  # conftest_shop: the lab tests' PostgreSQL + pod helpers
 
@@ -48,9 +48,10 @@ def test_every_route_is_driven_and_validated(shop: StandinShop, procs: Procs, tm
 
 @pytest.mark.slow
 def test_against_the_real_shop_pod(procs: Procs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The real ``lab.shop`` pod on a throwaway PostgreSQL seeded like the lab (3000 products, 5000 users)."""
+    """The real ``aftershock.lab.shop`` pod on a throwaway PostgreSQL seeded like the lab (3000 products,
+    5000 users)."""
     shop_kit = pytest.importorskip("conftest_shop")  # tests/lab/conftest_shop.py, on sys.path below
-    from lab.shop.schema import load_schema_and_seed
+    from aftershock.lab.shop.schema import load_schema_and_seed
 
     monkeypatch.setenv("PGPASSWORD", shop_kit.DB_PASSWORD)  # restored after the test
     server = shop_kit.PostgresServer.create()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aftershock.timeline.analysis import (
+from aftershock.core.timeline.analysis import (
     availability,
     find_outages,
     latency_percentiles,
@@ -13,8 +13,8 @@ from aftershock.timeline.analysis import (
     time_to_recovery,
     windows,
 )
-from aftershock.timeline.model import Bucket
-from aftershock.timeline.store import Timeline
+from aftershock.core.timeline.model import Bucket
+from aftershock.core.timeline.store import Timeline
 
 T0 = 1_700_000_000_000
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aftershock.timeline.model import (
+from aftershock.core.timeline.model import (
     HIST_EDGES_MS,
     HIST_OVERFLOW_BIN,
     Bucket,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from aftershock.timeline.model import Bucket
-from aftershock.timeline.store import (
+from aftershock.core.timeline.model import Bucket
+from aftershock.core.timeline.store import (
     Timeline,
     TimelineFollower,
     TimelineFormatError,

@@ -22,10 +22,10 @@ import pytest
 import yaml
 from psycopg.conninfo import make_conninfo
 
-from lab.db import DatabaseFleet, FleetTopology, NodeSpec
-from lab.ports import free_ports
-from lab.shop.schema import load_schema_and_seed
-from lab.topology import DB_INSTANCES, DB_NAME, DB_USER
+from aftershock.lab.db import DatabaseFleet, FleetTopology, NodeSpec
+from aftershock.lab.ports import free_ports
+from aftershock.lab.shop.schema import load_schema_and_seed
+from aftershock.lab.topology import DB_INSTANCES, DB_NAME, DB_USER
 
 
 class TcpProxy:
@@ -164,7 +164,7 @@ def lab_processes(root: Path) -> list[int]:
 
 @pytest.fixture
 def make_ledger_lab() -> Iterator[Callable[..., LedgerLab]]:
-    """Build fleets shaped like lab.topology.DB_INSTANCES behind a proxy; all are stopped at teardown."""
+    """Build fleets shaped like aftershock.lab.topology.DB_INSTANCES behind a proxy; all are stopped at teardown."""
     made: list[LedgerLab] = []
 
     def make(**options: Any) -> LedgerLab:

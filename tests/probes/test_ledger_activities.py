@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from aftershock.errors import HarnessError
-from probes import ledger_activities
-from probes.ledger import LedgerError, LedgerWriter, read_back
-from probes.ledger_record import LEDGER_FILE, format_line
+from aftershock.core.errors import HarnessError
+from aftershock.probes.ledger import activities as ledger_activities
+from aftershock.probes.ledger.readback import LedgerError, LedgerWriter, read_back
+from aftershock.probes.ledger.record import LEDGER_FILE, format_line
 
 if TYPE_CHECKING:
     from conftest import LabHome, LedgerLab
@@ -38,12 +38,12 @@ def test_ledger_result_reads_back_through_the_lab_target(ledger_lab: LedgerLab, 
 
 def test_configuration_errors_name_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AFTERSHOCK_RUN_DIR", raising=False)
-    with pytest.raises(HarnessError, match=r"^no run folder: "):  # aftershock.activity_context's message
+    with pytest.raises(HarnessError, match=r"^no run folder: "):  # aftershock.faults.context's message
         ledger_activities.ledger_result(configuration={})
     with pytest.raises(LedgerError) as no_ledger:
         ledger_activities.ledger_progress(configuration={"aftershock_run_dir": str(tmp_path)})
     assert str(no_ledger.value) == (f"{tmp_path} has no RPO ledger: start the ledger writer "
-                                    "(probes.ledger.LedgerWriter) before the fault")
+                                    "(aftershock.probes.ledger.writer.LedgerWriter) before the fault")
     (tmp_path / LEDGER_FILE).write_text("".join(format_line({"kind": "meta", "run_id": r}) for r in "ab"))
     with pytest.raises(LedgerError) as two_runs:
         ledger_activities.ledger_progress(configuration={"aftershock_run_dir": str(tmp_path)})

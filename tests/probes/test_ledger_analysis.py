@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probes.ledger_analysis import LOST_SEQS_SHOWN, RPO_DEFINITION, LedgerResult, classify
-from probes.ledger_record import LedgerRecord, Outcome
+from aftershock.probes.ledger.analysis import LOST_SEQS_SHOWN, RPO_DEFINITION, LedgerResult, classify
+from aftershock.probes.ledger.record import LedgerRecord, Outcome
 
 T0 = 1_700_000_000.0
 

@@ -1,4 +1,4 @@
-"""The writer endpoint's conninfo from the target, and the password kept out of every repr and message."""
+"""The lab driver's writer conninfo from the target, and the password kept out of every repr and message."""
 
 from __future__ import annotations
 
@@ -9,11 +9,19 @@ import pytest
 import yaml
 from psycopg.conninfo import conninfo_to_dict
 
-from aftershock.errors import TargetError
-from probes.db_credentials import Conninfo, resolve_writer_conninfo
+from aftershock.core.credentials import Conninfo
+from aftershock.core.errors import TargetError
+from aftershock.core.target import load_target
+from aftershock.faults.registry import driver_for
 
 if TYPE_CHECKING:
     from conftest import LabHome
+
+
+def resolve_writer_conninfo(target_ref: str = "lab") -> str:
+    """What the probes get: the writer conninfo from the target's driver."""
+    return driver_for(load_target(target_ref)).writer_conninfo()
+
 
 PASSWORD = "s3cr3t-Pa ss/wörd"
 
@@ -21,7 +29,7 @@ PASSWORD = "s3cr3t-Pa ss/wörd"
 def test_lab_target_gives_the_global_writer_endpoint_with_the_lab_password(lab_home: LabHome) -> None:
     lab_home.write_target(lab_home.target())
     lab_home.write_secrets({"db_password": PASSWORD})
-    params = conninfo_to_dict(resolve_writer_conninfo(None))
+    params = conninfo_to_dict(resolve_writer_conninfo())
     assert params == {"host": "127.0.0.1", "port": "6543", "dbname": "shop", "user": "shop",
                       "password": PASSWORD, "connect_timeout": "1"}
 
@@ -30,7 +38,7 @@ def test_env_password_and_a_target_file(lab_home: LabHome, monkeypatch: pytest.M
     path = lab_home.root / "other.yaml"
     path.write_text(yaml.safe_dump(lab_home.target(password_from="env:DB_PW", global_writer_endpoint="db.x:5432")))
     monkeypatch.setenv("DB_PW", PASSWORD)
-    params = conninfo_to_dict(resolve_writer_conninfo({"aftershock_target": str(path)}))
+    params = conninfo_to_dict(resolve_writer_conninfo(str(path)))
     assert (params["host"], params["port"], params["password"]) == ("db.x", "5432", PASSWORD)
 
 
@@ -43,7 +51,7 @@ def test_env_password_and_a_target_file(lab_home: LabHome, monkeypatch: pytest.M
      "environment variable NO_SUCH_VAR_4711 (database.password_from of target 'lab') is not set: "
      "export NO_SUCH_VAR_4711 with the database password"),
     ({"password_from": "secretsmanager:arn:x"}, {},
-     "database.password_from 'secretsmanager:arn:x' of target 'lab' is not supported by the probes: "
+     "database.password_from 'secretsmanager:arn:x' of target 'lab' is not supported for a lab target: "
      "use 'lab' or 'env:VAR'"),
     ({}, None, "the lab's secrets file {home}/lab/secrets.json is missing: start the lab with "
                "`aftershock lab up --detach`"),
@@ -56,7 +64,7 @@ def test_missing_pieces_are_named_with_the_fix(lab_home: LabHome, database: dict
     if secret is not None:
         lab_home.write_secrets(secret)
     with pytest.raises(TargetError) as info:
-        resolve_writer_conninfo({})
+        resolve_writer_conninfo()
     assert str(info.value) == message.format(home=lab_home.root)
 
 
@@ -65,14 +73,14 @@ def test_no_database_section(lab_home: LabHome) -> None:
     del data["database"]
     lab_home.write_target(data)
     with pytest.raises(TargetError) as info:
-        resolve_writer_conninfo({})
+        resolve_writer_conninfo()
     assert str(info.value) == ("target 'lab' has no database section: add database.global_writer_endpoint, "
                                "database.user and database.password_from to the target file")
 
 
 def test_no_lab_running(lab_home: LabHome) -> None:
     with pytest.raises(TargetError, match="no lab is running"):
-        resolve_writer_conninfo({})
+        resolve_writer_conninfo()
 
 
 @pytest.mark.parametrize("conninfo", [

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from probes.ledger import LedgerResult, LedgerWriter, read_back
-from probes.ledger_record import LEDGER_FILE
+from aftershock.probes.ledger.readback import LedgerResult, LedgerWriter, read_back
+from aftershock.probes.ledger.record import LEDGER_FILE
 
 if TYPE_CHECKING:
     from conftest import LedgerLab
@@ -23,7 +23,7 @@ SLACK_S = 0.3  # a busy 2-core machine: scheduling delays around the fault calls
 
 
 def writes(run_dir: Path, run_id: str) -> list[dict[str, Any]]:
-    """The ledger's write lines, parsed independently of probes.ledger_record."""
+    """The ledger's write lines, parsed independently of aftershock.probes.ledger.record."""
     lines = [json.loads(x) for x in (run_dir / LEDGER_FILE).read_text().splitlines()]
     return [d for d in lines if d["kind"] == "write" and d["run_id"] == run_id]
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probes.ledger_record import LEDGER_FILE, LedgerRecord, Outcome, format_line, read_ledger
+from aftershock.probes.ledger.record import LEDGER_FILE, LedgerRecord, Outcome, format_line, read_ledger
 
 
 def line(record: LedgerRecord) -> str:

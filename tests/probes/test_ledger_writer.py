@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from lab.ports import free_port
-from probes.ledger import LedgerError, LedgerWriter, read_back
-from probes.ledger_record import LEDGER_FILE
+from aftershock.lab.ports import free_port
+from aftershock.probes.ledger.readback import LedgerError, LedgerWriter, read_back
+from aftershock.probes.ledger.record import LEDGER_FILE
 
 if TYPE_CHECKING:
     from conftest import LedgerLab
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def ledger_lines(run_dir: Path) -> list[dict[str, object]]:
-    """The ledger parsed independently of probes.ledger_record (the truth side of the tests)."""
+    """The ledger parsed independently of aftershock.probes.ledger.record (the truth side of the tests)."""
     return [json.loads(x) for x in (run_dir / LEDGER_FILE).read_text().splitlines()]
 
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aftershock.timeline.model import Bucket, LatencyHistogram, latency_bin
-from aftershock.timeline.store import TimelineWriter
+from aftershock.core.timeline.model import Bucket, LatencyHistogram, latency_bin
+from aftershock.core.timeline.store import TimelineWriter
 
 START = 1_795_264_000.0
 DATA = Path(__file__).parent / "data"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from reportkit import MakeRun
 
-from reports.charts import CHART_IDS
-from reports.write import write_reports
+from aftershock.reports.charts import CHART_IDS
+from aftershock.reports.write import write_reports
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),

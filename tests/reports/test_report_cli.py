@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from reportkit import MakeRun
 
-from aftershock.cli_report import history_command, report_command
-from aftershock.errors import UsageError
+from aftershock.cli.report import history_command, report_command
+from aftershock.core.errors import UsageError
 
 
 def _cli() -> click.Group:

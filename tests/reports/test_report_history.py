@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from reportkit import MakeRun
 
-from reports.history import FIGURES, HistoryRun, HistoryStore, RegressionPolicy, detect_regressions
-from reports.trend import render_trend
-from reports.write import write_reports
+from aftershock.reports.history import FIGURES, HistoryRun, HistoryStore, RegressionPolicy, detect_regressions
+from aftershock.reports.trend import render_trend
+from aftershock.reports.write import write_reports
 
 
 def _run(i: int, rto: float | None, *, partial: bool = False, scenario: str = "pod-kill") -> HistoryRun:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from reportkit import START, MakeRun
 
-from reports.model import load_report_data
+from aftershock.reports.model import load_report_data
 
 
 def test_full_run_loads_verdict_objectives_steps(run_factory: MakeRun) -> None:

@@ -53,15 +53,15 @@ def suite(pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_not_collected_without_the_marker(suite: pytest.Pytester) -> None:
-    result = suite.runpytest("-p", "aftershock.pytest_plugin", "test_unit.py")
+    result = suite.runpytest("test_unit.py")
     result.assert_outcomes(passed=1)
-    result = suite.runpytest("-p", "aftershock.pytest_plugin", "-m", "not resilience")
+    result = suite.runpytest("-m", "not resilience")
     result.assert_outcomes(passed=1)
 
 
 def test_runs_each_experiment_and_reports_missed_objectives(suite: pytest.Pytester, tmp_path: Path) -> None:
     out = tmp_path / "runs"
-    result = suite.runpytest("-p", "aftershock.pytest_plugin", "-m", "resilience", "--target", "lab",
+    result = suite.runpytest("-m", "resilience", "--target", "lab",
                              "--resilience-out", str(out))
     result.assert_outcomes(passed=1, failed=2)
     result.stdout.fnmatch_lines([
@@ -77,7 +77,7 @@ def test_runs_each_experiment_and_reports_missed_objectives(suite: pytest.Pytest
 
 
 def test_scenario_filter_by_name_or_tag(suite: pytest.Pytester, tmp_path: Path) -> None:
-    result = suite.runpytest("-p", "aftershock.pytest_plugin", "--resilience", "--scenario", "pods",
+    result = suite.runpytest("--resilience", "--scenario", "pods",
                              "--scenario", "az-killed", "--resilience-out", str(tmp_path / "runs"))
     result.assert_outcomes(passed=1, failed=1, deselected=1)
 
@@ -85,7 +85,7 @@ def test_scenario_filter_by_name_or_tag(suite: pytest.Pytester, tmp_path: Path) 
 def test_allure_attachments(suite: pytest.Pytester, tmp_path: Path) -> None:
     pytest.importorskip("allure_pytest")
     results = tmp_path / "allure"
-    result = suite.runpytest("-p", "aftershock.pytest_plugin", "-m", "resilience", "--scenario", "pod-kill",
+    result = suite.runpytest("-m", "resilience", "--scenario", "pod-kill",
                              "--resilience-out", str(tmp_path / "runs"), f"--alluredir={results}")
     result.assert_outcomes(passed=1, deselected=2)
     [test_result] = [json.loads(p.read_text()) for p in results.glob("*-result.json")]

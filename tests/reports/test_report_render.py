@@ -7,9 +7,9 @@ from pathlib import Path
 
 from reportkit import MakeRun
 
-from reports.charts import CHART_IDS
-from reports.model import load_report_data
-from reports.write import write_reports
+from aftershock.reports.charts import CHART_IDS
+from aftershock.reports.model import load_report_data
+from aftershock.reports.write import write_reports
 
 
 def test_html_has_verdict_objectives_and_every_chart(run_factory: MakeRun) -> None:

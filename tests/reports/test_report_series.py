@@ -5,11 +5,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aftershock.timeline.model import Bucket
-from aftershock.timeline.store import Timeline
-from reports.model import Sample
-from reports.series import sample_series, traffic_series
-from reports.svg import fmt_offset, nice_ticks, time_ticks
+from aftershock.core.timeline.model import Bucket
+from aftershock.core.timeline.store import Timeline
+from aftershock.reports.model import Sample
+from aftershock.reports.series import sample_series, traffic_series
+from aftershock.reports.svg import fmt_offset, nice_ticks, time_ticks
 
 T0_MS = 1_795_000_000_000
 

@@ -1,5 +1,5 @@
 """Fixtures of the run-layer tests: a run folder, a lab-kind target file, the configuration an activity
-receives, and a fake driver plugged in where drivers plug in (``faults.driver.DRIVERS``)."""
+receives, and a fake driver plugged in where drivers plug in (``aftershock.faults.registry.DRIVERS``)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from runkit import FakeDriver, write_target
 
-from aftershock.runfolder import RunFolder
-from aftershock.target import load_target
-from faults.driver import DRIVERS
+from aftershock.core.runfolder import RunFolder
+from aftershock.core.target import load_target
+from aftershock.faults.registry import DRIVERS
 
 
 @pytest.fixture(autouse=True)

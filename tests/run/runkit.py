@@ -14,13 +14,13 @@ from typing import Any
 
 import yaml
 
-from aftershock.errors import FaultRefused
-from aftershock.runfolder import RunFolder
-from aftershock.target import Target, parse_target
-from aftershock.timeline.model import Bucket
-from aftershock.timeline.store import TimelineWriter
-from faults.driver import Observation, RegionReplicas
-from faults.outcome import FaultOutcome, RevertCall
+from aftershock.core.errors import FaultRefused
+from aftershock.core.runfolder import RunFolder
+from aftershock.core.target import Target, parse_target
+from aftershock.core.timeline.model import Bucket
+from aftershock.core.timeline.store import TimelineWriter
+from aftershock.faults.driver import Observation, RegionReplicas
+from aftershock.faults.outcome import FaultOutcome, RevertCall
 
 BUCKET_MS = 100
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from aftershock.errors import UsageError
+from aftershock.core.errors import UsageError
 from aftershock.validate import activities, check_experiment, load_experiment_file
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,7 +53,8 @@ UNKNOWN_MODULE = set_provider("method", 0, module="faults.nope")
 UNKNOWN_FUNC = set_provider("method", 0, func="nope")
 UNKNOWN_ARGUMENT = set_provider("method", 0, arguments={"az": "", "zone": "x"})
 MISSING_ARGUMENT = add_step({"type": "probe", "name": "outstanding",
-                             "provider": {"type": "python", "module": "faults.journal", "func": "outstanding"}})
+                             "provider": {"type": "python", "module": "aftershock.core.journal",
+                                          "func": "outstanding"}})
 
 
 def test_every_shipped_experiment_loads() -> None:
@@ -120,9 +121,10 @@ def expected_messages(path: Path) -> dict[str, str]:
     return {
         "unknown-module": f"{step}: module 'faults.nope' cannot be imported (No module named 'faults.nope'); "
                           "fix provider.module",
-        "unknown-func": f"{step}: faults.actions has no function 'nope'; fix provider.func",
-        "unknown-argument": f"{step}: faults.actions.az_outage() has no argument 'zone'; use one of: az",
-        "missing-argument": f"{path}: method[3] 'outstanding': faults.journal.outstanding() needs argument 'run'; "
+        "unknown-func": f"{step}: aftershock.faults.actions has no function 'nope'; fix provider.func",
+        "unknown-argument": f"{step}: aftershock.faults.actions.az_outage() has no argument 'zone'; use one of: az",
+        "missing-argument": f"{path}: method[3] 'outstanding': "
+        "aftershock.core.journal.outstanding() needs argument 'run'; "
                             "add it to provider.arguments",
     }
 
@@ -150,11 +152,12 @@ def test_load_experiment_file_reports_our_activity_messages(tmp_path: Path, case
 
 def test_an_activity_without_arguments_says_none(tmp_path: Path) -> None:
     experiment = az_outage()
-    experiment["method"][0]["provider"] = {"type": "python", "module": "faults.actions", "func": "crash_writer",
+    experiment["method"][0]["provider"] = {"type": "python", "module": "aftershock.faults.actions",
+                                           "func": "crash_writer",
                                            "arguments": {"region": "us-east-1"}}
     with pytest.raises(UsageError) as err:
         check_experiment(experiment, Path("x.yaml"))
-    assert str(err.value) == ("x.yaml: method[0] 'lose-the-writer-az': faults.actions.crash_writer() has no "
+    assert str(err.value) == ("x.yaml: method[0] 'lose-the-writer-az': aftershock.faults.actions.crash_writer() has no "
                               "argument 'region'; use one of: (none)")
 
 
@@ -163,13 +166,15 @@ def test_rollbacks_and_hypothesis_probes_are_checked_too() -> None:
     experiment["rollbacks"][1]["provider"]["arguments"] = {"timeout": 5}
     with pytest.raises(UsageError) as err:
         check_experiment(experiment, Path("x.yaml"))
-    assert str(err.value) == ("x.yaml: rollbacks[1] 'wait-until-healthy': faults.actions.wait_until_healthy() has "
+    assert str(err.value) == ("x.yaml: rollbacks[1] 'wait-until-healthy': "
+                              "aftershock.faults.actions.wait_until_healthy() has "
                               "no argument 'timeout'; use one of: timeout_s")
     experiment = az_outage()
     experiment["steady-state-hypothesis"]["probes"][0]["provider"]["func"] = "error_rate"
     with pytest.raises(UsageError) as err:
         check_experiment(experiment, Path("x.yaml"))
-    assert str(err.value) == ("x.yaml: steady-state-hypothesis.probes[0] 'error-rate-within-slo': probes.slo has no "
+    assert str(err.value) == ("x.yaml: steady-state-hypothesis.probes[0] 'error-rate-within-slo': "
+                              "aftershock.probes.slo has no "
                               "function 'error_rate'; fix provider.func")
 
 

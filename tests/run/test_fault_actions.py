@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from runkit import FakeDriver, write_target
 
-from aftershock.errors import FaultRefused, HarnessError, TargetError
-from aftershock.runfolder import RunFolder
-from faults import actions
-from faults.journal import JOURNAL, outstanding
+from aftershock.core.errors import FaultRefused, HarnessError, TargetError
+from aftershock.core.journal import JOURNAL, outstanding
+from aftershock.core.runfolder import RunFolder
+from aftershock.faults import actions
 
 
 def kinds(run: RunFolder) -> list[str]:

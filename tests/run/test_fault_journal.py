@@ -11,9 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from runkit import FakeDriver, fake_target
 
-from aftershock.runfolder import RunFolder
-from faults.journal import JOURNAL, InjectedFault, outstanding, record_injected, revert_outstanding
-from faults.outcome import FaultOutcome, RevertCall
+from aftershock.core.journal import JOURNAL, InjectedFault, outstanding
+from aftershock.core.runfolder import RunFolder
+from aftershock.faults.outcome import FaultOutcome, RevertCall
+from aftershock.faults.reverts import record_injected, revert_outstanding
 
 
 def az_down(az: str) -> FaultOutcome:

@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from runkit import target_data
 
-from aftershock.errors import TargetError, UsageError
+from aftershock.core.errors import TargetError, UsageError
+from aftershock.core.target import Target, parse_target
 from aftershock.objectives import DISRUPTIONS, KNOWN, Verdict, policy, resolve_objectives, tiers
-from aftershock.target import Target, parse_target
 
 KNOWN_LIST = "first_scale_s, latency_slo_s, lost_writes, ready_capacity_s, rpo_s, rto_s"
 DISRUPTION_LIST = "application, infrastructure, az, region, scaling"

@@ -21,9 +21,9 @@ from runkit import (
     write_timeline,
 )
 
-from aftershock.errors import HarnessError
-from aftershock.runfolder import RunFolder
-from probes.recovery import measure_rto
+from aftershock.core.errors import HarnessError
+from aftershock.core.runfolder import RunFolder
+from aftershock.probes.recovery import measure_rto
 
 PRECISION_S = 0.002  # request timestamps are stored to the microsecond-ish (3 decimals of ms), RTO to the ms
 

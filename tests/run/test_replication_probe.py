@@ -6,8 +6,8 @@ from typing import Any
 
 from runkit import FakeDriver
 
-from aftershock.runfolder import RunFolder
-from probes.replication import replication_lag_within
+from aftershock.core.runfolder import RunFolder
+from aftershock.probes.replication import replication_lag_within
 
 
 def lag_measurements(run: RunFolder) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from aftershock.errors import TargetError, UsageError
+from aftershock.core.errors import TargetError, UsageError
 from aftershock.runner import RunOptions, describe, prepare
 
 REPO = Path(__file__).resolve().parents[2]
@@ -94,14 +94,14 @@ def test_describe_lists_every_step_and_injects_nothing(tmp_path: Path, target_fi
         "objectives rto_s <= 15, rpo_s <= 1",
         "before: start load (Locust), the RPO ledger and the sampler; wait for traffic",
         "steady-state-hypothesis.probes[0]: probe 'error-rate-within-slo' -> "
-        "probes.slo.error_rate_within(max_error_rate=0.01, window_s=3)",
+        "aftershock.probes.slo.error_rate_within(max_error_rate=0.01, window_s=3)",
         "steady-state-hypothesis.probes[1]: probe 'p95-latency-within-slo' -> "
-        "probes.slo.p95_latency_within(max_p95_ms=500, window_s=3)",
-        "method[0]: action 'lose-the-writer-az' -> faults.actions.az_outage(az='')",
-        "method[1]: probe 'rto' -> probes.recovery.measure_rto(timeout_s=60, sustain_s=3)",
-        "method[2]: probe 'rpo-ledger' -> probes.ledger_activities.ledger_result(timeout_s=30)",
-        "rollbacks[0]: action 'revert-faults' -> faults.actions.revert_faults()",
-        "rollbacks[1]: action 'wait-until-healthy' -> faults.actions.wait_until_healthy(timeout_s=120)",
+        "aftershock.probes.slo.p95_latency_within(max_p95_ms=500, window_s=3)",
+        "method[0]: action 'lose-the-writer-az' -> aftershock.faults.actions.az_outage(az='')",
+        "method[1]: probe 'rto' -> aftershock.probes.recovery.measure_rto(timeout_s=60, sustain_s=3)",
+        "method[2]: probe 'rpo-ledger' -> aftershock.probes.ledger.activities.ledger_result(timeout_s=30)",
+        "rollbacks[0]: action 'revert-faults' -> aftershock.faults.actions.revert_faults()",
+        "rollbacks[1]: action 'wait-until-healthy' -> aftershock.faults.actions.wait_until_healthy(timeout_s=120)",
         "after: revert any fault still injected, stop load/ledger/sampler, write summary.json",
         "dry run: nothing was injected",
     ]

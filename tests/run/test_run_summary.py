@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from runkit import requests_between, write_timeline
 
+from aftershock.core.runfolder import RunFolder
 from aftershock.objectives import Verdict
-from aftershock.runfolder import RunFolder
+from aftershock.probes.live import record
 from aftershock.summary import build_summary, write_summary
-from probes.live import record
 
 COMPLETED = {"status": "completed", "deviated": False, "experiment": {"title": "Lose an AZ"}}
 

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aftershock.errors import UsageError
-from aftershock.runfolder import RunFolder
+from aftershock.core.errors import UsageError
+from aftershock.core.runfolder import RunFolder
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from runkit import mark_at, measurements, requests_between, write_timeline
 
-from aftershock.errors import HarnessError, TargetError
-from aftershock.runfolder import RunFolder
-from probes.autoscaling import measure_scaling
+from aftershock.core.errors import HarnessError, TargetError
+from aftershock.core.runfolder import RunFolder
+from aftershock.probes.autoscaling import measure_scaling
 
 
 def whole_second_step(ago_s: int = 10) -> float:

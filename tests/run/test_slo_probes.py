@@ -8,9 +8,9 @@ from typing import Any
 
 from runkit import measurements, requests_between, write_timeline
 
-from aftershock.runfolder import RunFolder
-from probes.live import record
-from probes.slo import error_rate_within, p95_latency_within
+from aftershock.core.runfolder import RunFolder
+from aftershock.probes.live import record
+from aftershock.probes.slo import error_rate_within, p95_latency_within
 
 
 def config(run: RunFolder) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from runkit import target_data, write_target
 
-from aftershock.runfolder import RunFolder
-from probes.traffic_shift import measure_traffic_shift
+from aftershock.core.runfolder import RunFolder
+from aftershock.probes.traffic_shift import measure_traffic_shift
 
 
 class FrontDoor:

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from aftershock.errors import FaultRefused
-from lab.k8s.controller import ControllerSettings, DeploymentController
-from lab.k8s.pods import PodTarget
-from lab.procs import spawn, wait_until
+from aftershock.core.errors import FaultRefused
+from aftershock.core.procs import spawn, wait_until
+from aftershock.lab.k8s.controller import ControllerSettings, DeploymentController
+from aftershock.lab.k8s.pods import PodTarget
 
 POD = """
 import http.server, sys

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lab.k8s.hpa import HpaSettings, recommend
+from aftershock.lab.k8s.hpa import HpaSettings, recommend
 
 S = HpaSettings(region="r", min_replicas=1, max_replicas=50, target_rps_per_pod=10.0)
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from aftershock.errors import TargetError
-from aftershock.target import load_target, parse_target
+from aftershock.core.errors import TargetError
+from aftershock.core.target import load_target, parse_target
 
 
 def minimal() -> dict[str, Any]:

@@ -1,0 +1,130 @@
+"""``aftershock run``, ``aftershock recover`` and ``aftershock demo``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from aftershock.bundled import resolve_experiment
+from aftershock.console import stdout
+from aftershock.core import paths
+from aftershock.core.errors import UsageError
+from aftershock.core.journal import outstanding
+from aftershock.core.runfolder import RunFolder
+from aftershock.core.target import load_target
+from aftershock.load.launcher import parse_duration
+from aftershock.runner import RunOptions, describe, dry_run_calls, execute, prepare, safety_net
+from aftershock.summary import Summary
+
+
+def print_summary(run: RunFolder, summary: Summary) -> None:
+    console = stdout()
+    verdict = "[bold green]PASSED[/]" if summary.passed else "[bold red]FAILED[/]"
+    console.print(f"{verdict} {summary.scenario} on {summary.target}: status {summary.status}"
+                  f"{', steady state deviated' if summary.deviated else ''}")
+    table = Table(title="objectives")
+    for col in ("objective", "target", "measured", "met"):
+        table.add_column(col)
+    for v in summary.objectives:
+        measured = "not measured" if v.measured is None else f"{round(v.measured, 3):g} {v.unit}"
+        table.add_row(v.name, f"<= {v.target:g} {v.unit}", measured, "yes" if v.met else "[red]no[/]")
+    console.print(table)
+    ledger = summary.figures.get("ledger")
+    if ledger:
+        console.print(f"ledger: {ledger['acknowledged']} acknowledged, {ledger['kept']} kept, {ledger['lost']} lost, "
+                      f"{ledger['in_doubt']} in doubt; RPO {round(ledger['rpo_s'], 3):g} s")
+    for key, label in (("traffic_shift_s", "traffic shifted to the other region after"),
+                       ("replication_lag_s", "cross-region replication lag before the fault")):
+        if summary.figures.get(key) is not None:
+            console.print(f"{label}: {round(summary.figures[key], 3):g} s")
+    for error in summary.errors:
+        console.print(f"[red]{error}[/]")
+    console.print(f"run folder: {run.path}")
+    if run.file("report.html").exists():
+        console.print(f"report: {run.file('report.html')}")
+
+
+def _options(target: str, users: int | None, duration: str | None, shape: str | None, workers: int | None,
+             out: Path, ledger: bool | None) -> RunOptions:
+    return RunOptions(target=target, users=users, shape=shape, workers=workers, out=out, ledger=ledger,
+                      load_duration_s=parse_duration(duration) if duration else None)
+
+
+def _experiment_path(experiment: str) -> Path:
+    return resolve_experiment(experiment)
+
+
+@click.command()
+@click.argument("experiment")
+@click.option("--target", default="lab", show_default=True, help="`lab` or a target YAML file.")
+@click.option("--users", type=int, default=None, help="Locust users (default: the experiment's).")
+@click.option("--duration", default=None, help="Upper bound of the load run, e.g. 90s or 5m.")
+@click.option("--shape", default=None, help="Load shape: steady, step or spike.")
+@click.option("--workers", type=int, default=None, help="Local Locust worker processes.")
+@click.option("--ledger/--no-ledger", default=None, help="Run the RPO write ledger (default: the experiment's).")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True,
+              help="Folder for run folders.")
+@click.option("--dry-run", is_flag=True, help="Validate everything and print what would be done; inject nothing.")
+def run_command(experiment: str, target: str, users: int | None, duration: str | None, shape: str | None,
+                workers: int | None, ledger: bool | None, out: Path, dry_run: bool) -> None:
+    """Run EXPERIMENT (a file, or a name from experiments/) under load and measure RTO, RPO and scaling.
+
+    Exit code 0: every objective met; 1: an objective missed or the experiment deviated; 2: bad input or a
+    harness failure.
+    """
+    plan = prepare(_experiment_path(experiment), _options(target, users, duration, shape, workers, out, ledger))
+    if dry_run:
+        for line in describe(plan):
+            stdout().print(line, highlight=False)
+        dry_run_calls(plan)
+        return
+    run, summary = execute(plan)
+    print_summary(run, summary)
+    sys.exit(summary.exit_code)
+
+
+@click.command()
+@click.argument("run_folder", type=click.Path(path_type=Path))
+def recover_command(run_folder: Path) -> None:
+    """Revert every fault a run left injected (after a crash of the harness) and wait for the baseline."""
+    run = RunFolder(run_folder)
+    if not run.file("run.json").exists():
+        raise UsageError(f"{run_folder} is not a run folder (no run.json): pass a folder under runs/")
+    meta: dict[str, Any] = run.read_json("run.json")
+    target = load_target(str(meta.get("env", {}).get("AFTERSHOCK_TARGET") or "lab"))
+    pending = outstanding(run)
+    if not pending:
+        stdout().print("nothing to recover: every injected fault was reverted")
+        return
+    for line in safety_net(run, target):
+        stdout().print(f"reverted: {line}", highlight=False)
+    stdout().print("[green]the target is back to its baseline[/]")
+
+
+@click.command()
+@click.option("--users", type=int, default=20, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
+def demo_command(users: int, out: Path) -> None:
+    """Start the lab, run the az-outage experiment under load, print the summary (the README's `make demo`)."""
+    from aftershock.cli.lab import start_lab, stop_lab
+    from aftershock.lab.state import pid_alive, read_state
+
+    lab_dir = paths.lab_dir()
+    state = read_state(lab_dir)
+    started_here = not (state and pid_alive(state.pid))
+    if started_here:
+        stdout().print("starting the lab ...")
+        start_lab(lab_dir, detach=True)
+    try:
+        plan = prepare(resolve_experiment("az-outage"), RunOptions(target="lab", users=users, out=out))
+        run, summary = execute(plan)
+        print_summary(run, summary)
+    finally:
+        if started_here:
+            stop_lab(lab_dir)
+            stdout().print("lab stopped (start your own with `aftershock lab up --detach`)")
+    sys.exit(summary.exit_code)

@@ -1,0 +1,80 @@
+"""The one exception root of aftershock.
+
+Tree::
+
+    AftershockError                 every error we raise on purpose
+    ├── UsageError                  bad input from a user: exit code 2, nothing changed
+    │   ├── TargetError             a target description is missing or invalid
+    │   └── FaultRefused            a fault cannot apply (unknown region/AZ, already down, ...)
+    ├── LabError                    the embedded lab failed to start, stop or answer
+    │   └── DatabaseError           a lab database operation failed
+    └── HarnessError                the harness itself failed (exit code 2)
+        └── FormatError             a run-folder file is not in the format aftershock writes
+
+Messages name the culprit and the fix, in one line. Context travels as attributes besides the message:
+``target`` (the target's name), ``fault`` (the fault action), ``step`` (the experiment step), ``path`` (the file).
+
+Example::
+
+    raise FaultRefused("AZ 'us-east-9z' is not in region us-east-1: use one of ...", target="lab",
+                       fault="az_outage")
+"""
+
+from __future__ import annotations
+
+
+class AftershockError(Exception):
+    """Root of every error aftershock raises on purpose."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, target: str | None = None, fault: str | None = None,
+                 step: str | None = None, path: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.target = target
+        self.fault = fault
+        self.step = step
+        self.path = path
+
+    def with_context(self, *, target: str | None = None, fault: str | None = None,
+                     step: str | None = None) -> AftershockError:
+        """Fill in context the raiser did not know (the first value set wins); returns ``self`` to re-raise."""
+        self.target = self.target or target
+        self.fault = self.fault or fault
+        self.step = self.step or step
+        return self
+
+    @property
+    def context(self) -> dict[str, str]:
+        """The context attributes that are set."""
+        values = {"target": self.target, "fault": self.fault, "step": self.step, "path": self.path}
+        return {k: v for k, v in values.items() if v}
+
+
+class UsageError(AftershockError):
+    """Bad input: the user can fix it. Nothing was changed."""
+
+
+class TargetError(UsageError):
+    """A target description is missing or invalid."""
+
+
+class FaultRefused(UsageError):
+    """A fault was refused before anything was changed."""
+
+
+class LabError(AftershockError):
+    """The embedded lab failed to start, stop or answer."""
+
+
+class DatabaseError(LabError):
+    """A lab database operation failed."""
+
+
+class HarnessError(AftershockError):
+    """The harness itself failed."""
+
+
+class FormatError(HarnessError):
+    """A run-folder file (timeline, ledger, journal) is not in the format aftershock writes."""

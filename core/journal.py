@@ -1,0 +1,92 @@
+"""The fault journal (``faults.jsonl`` in the run folder): every injected fault with its reverts.
+
+Written *before* the run moves on, so whatever happens next (a failed probe, Ctrl-C, SIGTERM, a crash of the
+harness) the outstanding faults can be found and reverted: by the experiment's rollback, by the harness's
+safety net at the end of ``aftershock run``, or later by ``aftershock recover RUN_FOLDER``.
+
+:class:`FaultJournal` is the one writer of its records::
+
+    {"event": "injected", "fault_id", "action", "ts", "description", "details", "reverts": [{method, args}]}
+    {"event": "reverted", "fault_id", "action", "ts", "by"}
+
+An *in-flight* entry (``details.in_flight``) holds the reverts of a fault still being injected; it is rewritten
+under the same ``fault_id`` before each step and closed (``reverted``) when the fault's own entry takes over.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aftershock.core.runfolder import RunFolder
+
+JOURNAL = "faults.jsonl"
+
+
+@dataclass(frozen=True)
+class RevertCall:
+    """The driver call that reverses a fault: ``getattr(driver, method)(**args)``."""
+
+    method: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InjectedFault:
+    fault_id: str
+    action: str
+    description: str
+    injected_at: float
+    reverts: tuple[RevertCall, ...]
+
+
+class FaultJournal:
+    """Reads and writes the fault journal of one run folder."""
+
+    def __init__(self, run: RunFolder) -> None:
+        self.run = run
+
+    def __repr__(self) -> str:
+        return f"FaultJournal({self.run!r})"
+
+    def injected(self, action: str, description: str, reverts: Sequence[RevertCall], *,
+                 details: Mapping[str, Any] | None = None, ts: float | None = None,
+                 fault_id: str | None = None) -> str:
+        """Record a fault and the calls that revert it; returns its id."""
+        fault_id = fault_id or uuid.uuid4().hex[:12]
+        self.run.append(JOURNAL, {
+            "event": "injected", "fault_id": fault_id, "action": action,
+            "ts": time.time() if ts is None else ts, "description": description, "details": dict(details or {}),
+            "reverts": [{"method": c.method, "args": c.args} for c in reverts],
+        })
+        return fault_id
+
+    def in_flight(self, fault_id: str, action: str, reverts: Sequence[RevertCall]) -> None:
+        """Record (again) the reverts of a fault still being injected: a crash now leaves them outstanding."""
+        self.injected(f"{action} (in flight)", f"{action}: injection in progress", reverts,
+                      details={"in_flight": True}, fault_id=fault_id)
+
+    def reverted(self, fault_id: str, action: str, *, by: str) -> None:
+        """Record that a fault no longer needs reverting (reverted, or handed over to another entry)."""
+        self.run.append(JOURNAL, {"event": "reverted", "fault_id": fault_id, "ts": time.time(), "by": by,
+                                  "action": action})
+
+    def outstanding(self) -> list[InjectedFault]:
+        """Injected faults that have reverts and were not reverted yet, oldest first."""
+        injected: dict[str, InjectedFault] = {}
+        for record in self.run.records(JOURNAL):
+            if record["event"] == "injected" and record["reverts"]:
+                injected[record["fault_id"]] = InjectedFault(
+                    record["fault_id"], record["action"], record["description"], record["ts"],
+                    tuple(RevertCall(c["method"], c["args"]) for c in record["reverts"]))
+            elif record["event"] == "reverted":
+                injected.pop(record["fault_id"], None)
+        return list(injected.values())
+
+
+def outstanding(run: RunFolder) -> list[InjectedFault]:
+    """Injected faults of ``run`` not reverted yet, oldest first."""
+    return FaultJournal(run).outstanding()

@@ -1,0 +1,262 @@
+"""The target description: one validated, typed model for the lab and for a real AWS stack.
+
+A target file (YAML) describes the seed architecture: two regions (primary/secondary) with their AZs, the
+front door (Global Accelerator endpoint groups with traffic dials), one load balancer per region, the shop
+deployments with their autoscalers, the database (clusters per region inside one global cluster) and the
+objectives. The lab writes its own description when it starts (``~/.aftershock/lab/target.yaml``); ``--target lab``
+(the default everywhere) reads it.
+
+Example::
+
+    target = load_target("targets/example-aws.yaml")
+    target.region("us-east-1").azs
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from aftershock.core import paths
+from aftershock.core.errors import TargetError
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Region(_Model):
+    name: str
+    role: Literal["primary", "secondary"]
+    azs: tuple[str, ...] = Field(min_length=1)
+
+
+class EndpointGroup(_Model):
+    region: str
+    traffic_dial: int = Field(ge=0, le=100)
+    load_balancer: str
+
+
+class HealthCheck(_Model):
+    path: str = "/health"
+    interval_s: float = Field(gt=0)
+    timeout_s: float = Field(gt=0)
+    healthy_threshold: int = Field(ge=1)
+    unhealthy_threshold: int = Field(ge=1)
+
+
+class FrontDoor(_Model):
+    kind: Literal["global-accelerator"] = "global-accelerator"
+    url: str
+    accelerator_arn: str | None = None
+    listener_arn: str | None = None
+    endpoint_groups: tuple[EndpointGroup, ...] = Field(min_length=1)
+    health_check: HealthCheck | None = None
+
+
+class LoadBalancer(_Model):
+    name: str
+    region: str
+    url: str | None = None
+    arn: str | None = None
+    target_group_arn: str | None = None
+    health_check: HealthCheck | None = None
+
+
+class Autoscaler(_Model):
+    min_replicas: int = Field(ge=0)
+    max_replicas: int = Field(ge=1)
+    metric: Literal["rps_per_pod", "cpu"] = "rps_per_pod"
+    target_value: float = Field(gt=0)
+    sync_period_s: float = Field(gt=0, default=15.0)
+    scale_down_stabilization_s: float = Field(ge=0, default=300.0)
+
+    @model_validator(mode="after")
+    def _min_le_max(self) -> Autoscaler:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(f"min_replicas {self.min_replicas} > max_replicas {self.max_replicas}")
+        return self
+
+
+class Deployment(_Model):
+    name: str
+    region: str
+    namespace: str = "shop"
+    label_selector: str = "app=shop"
+    replicas: int = Field(ge=0)
+    kube_context: str | None = None
+    autoscaler: Autoscaler | None = None
+
+
+class DbInstance(_Model):
+    name: str
+    az: str
+    role: Literal["writer", "reader"]
+
+
+class DbCluster(_Model):
+    name: str
+    region: str
+    role: Literal["primary", "secondary"]
+    writer_endpoint: str | None = None
+    reader_endpoint: str | None = None
+    instances: tuple[DbInstance, ...] = Field(min_length=1)
+
+
+class Database(_Model):
+    engine: Literal["aurora-postgresql", "postgresql"] = "aurora-postgresql"
+    global_cluster: str | None = None
+    global_writer_endpoint: str | None = None
+    database: str = "shop"
+    user: str = "shop"
+    # where the password comes from: "lab" (the lab's own secret file), "env:VAR" or "secretsmanager:ARN"
+    password_from: str = "env:AFTERSHOCK_DB_PASSWORD"
+    clusters: tuple[DbCluster, ...] = Field(min_length=1)
+
+
+class LabControl(_Model):
+    control_url: str
+    home: str
+
+
+class AwsRegionSettings(_Model):
+    """Where one region's resources are, for the AWS driver (everything optional but ``name``).
+
+    ``vpc_id`` bounds the blast radius of an AZ outage: only subnets, instances and auto scaling groups of this
+    VPC are touched (``subnets`` and ``asg_names`` narrow it further). ``kube_context`` defaults to the region's
+    deployments' ``kube_context``. ``fis_templates`` maps an AZ to the id of an AWS FIS experiment template
+    ("AZ Availability: Power Interruption"), used when ``aws.az_outage: fis``.
+    """
+
+    name: str
+    vpc_id: str | None = None
+    subnets: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    asg_names: tuple[str, ...] = ()
+    kube_context: str | None = None
+    fis_templates: dict[str, str] = Field(default_factory=dict)
+
+
+class AwsSettings(_Model):
+    allowed_account_ids: tuple[str, ...] = Field(min_length=1)
+    ga_region: str = "us-west-2"
+    profile: str | None = None
+    role_arn: str | None = None
+    # optional, for the AWS driver (aftershock.faults.aws)
+    kubeconfig: str | None = None
+    az_outage: Literal["direct", "fis"] = "direct"
+    asg_suspend_processes: tuple[str, ...] = ("Launch", "AZRebalance", "HealthCheck", "ReplaceUnhealthy")
+    regions: tuple[AwsRegionSettings, ...] = ()
+    poll_interval_s: float = Field(gt=0, default=5.0)
+    wait_timeout_s: float = Field(gt=0, default=900.0)
+
+    def region(self, name: str) -> AwsRegionSettings:
+        """The settings of region ``name`` (empty ones when the file has none)."""
+        return next((r for r in self.regions if r.name == name), AwsRegionSettings(name=name))
+
+
+class Target(_Model):
+    name: str
+    kind: Literal["lab", "aws"]
+    regions: tuple[Region, ...] = Field(min_length=1, max_length=2)
+    front_door: FrontDoor
+    load_balancers: tuple[LoadBalancer, ...] = ()
+    deployments: tuple[Deployment, ...] = ()
+    database: Database | None = None
+    objectives_tier: str = "warm-standby"
+    objectives: dict[str, float] = Field(default_factory=dict)
+    lab: LabControl | None = None
+    aws: AwsSettings | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Target:
+        names = [r.name for r in self.regions]
+        if len(set(names)) != len(names):
+            raise ValueError(f"region names repeat: {names}")
+        if [r.role for r in self.regions].count("primary") != 1:
+            raise ValueError("exactly one region must have role: primary")
+        known = set(names)
+        for where, region in self._region_refs():
+            if region not in known:
+                raise ValueError(f"{where} names region {region!r}, which is not in regions {sorted(known)}")
+        if self.kind == "lab" and self.lab is None:
+            raise ValueError("a lab target needs a 'lab' section (control_url, home)")
+        if self.kind == "aws" and self.aws is None:
+            raise ValueError("an aws target needs an 'aws' section (allowed_account_ids, ...)")
+        return self
+
+    def _region_refs(self) -> list[tuple[str, str]]:
+        refs = [(f"front_door.endpoint_groups[{i}]", g.region) for i, g in enumerate(self.front_door.endpoint_groups)]
+        refs += [(f"load_balancers[{i}]", lb.region) for i, lb in enumerate(self.load_balancers)]
+        refs += [(f"deployments[{i}]", d.region) for i, d in enumerate(self.deployments)]
+        if self.database:
+            refs += [(f"database.clusters[{i}]", c.region) for i, c in enumerate(self.database.clusters)]
+        if self.aws:
+            refs += [(f"aws.regions[{i}]", r.name) for i, r in enumerate(self.aws.regions)]
+        return refs
+
+    @property
+    def primary(self) -> Region:
+        return next(r for r in self.regions if r.role == "primary")
+
+    @property
+    def secondary(self) -> Region | None:
+        return next((r for r in self.regions if r.role == "secondary"), None)
+
+    def region(self, name: str) -> Region:
+        """The region called ``name``; a clear error naming the known ones otherwise."""
+        for region in self.regions:
+            if region.name == name:
+                return region
+        known = ", ".join(r.name for r in self.regions)
+        raise TargetError(f"unknown region {name!r} in target {self.name!r}: use one of {known}")
+
+    def az(self, name: str) -> tuple[Region, str]:
+        """The region holding AZ ``name``; a clear error naming the known AZs otherwise."""
+        for region in self.regions:
+            if name in region.azs:
+                return region, name
+        known = ", ".join(az for r in self.regions for az in r.azs)
+        raise TargetError(f"unknown AZ {name!r} in target {self.name!r}: use one of {known}")
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    field = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    return f"{field}: {err['msg']}"
+
+
+def parse_target(data: object, source: str) -> Target:
+    """Validate a target description (already parsed YAML); errors name ``source`` and the field."""
+    if not isinstance(data, dict):
+        raise TargetError(f"{source}: a target description must be a mapping, got {type(data).__name__}")
+    try:
+        return Target.model_validate(data)
+    except ValidationError as exc:
+        raise TargetError(f"{source}: invalid target, {_first_error(exc)} (fix the file and retry)") from exc
+
+
+def load_target(ref: str | Path = "lab") -> Target:
+    """Load ``lab`` (the running lab's description) or a target YAML file."""
+    if str(ref) == "lab":
+        path = paths.lab_target_file()
+        if not path.exists():
+            raise TargetError("no lab is running: start it with `aftershock lab up --detach`, or pass --target FILE")
+    else:
+        path = Path(ref)
+        if not path.exists():
+            raise TargetError(f"target file {str(path)!r} does not exist: pass --target lab or an existing YAML file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise TargetError(f"{path}: not valid YAML ({exc.__class__.__name__}); fix the syntax and retry") from exc
+    return parse_target(data, str(path))
+
+
+def dump_target(target: Target, path: Path) -> None:
+    """Write a target description atomically (readers never see half a file)."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(target.model_dump(mode="json", exclude_none=True), sort_keys=False))
+    tmp.replace(path)
