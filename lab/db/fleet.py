@@ -76,7 +76,7 @@ class DatabaseFleet:
         self._password = password
         self._cache_dir = cache_dir or default_cache_dir()
         self._user = procs.service_user()
-        self._bins = find_binaries()
+        self._bins = find_binaries(self._user)
         self._emit = emit
         self._control = FleetControl([PgNode(s, self.layout, self._bins, self._user) for s in nodes],
                                      emit, on_topology_change, follow_timeout_s)
