@@ -6,11 +6,13 @@ Declared in each experiment::
       - name: aftershock
         provider: {type: python, module: aftershock.control}
 
-It starts the run session (load, RPO ledger, sampler) before the experiment (not at configuration: Chaos
-Toolkit hides errors raised there), before the steady-state hypothesis, writes a marker for
-the start and end of every activity, the method and the rollbacks, and after the experiment stops the session
-and writes the journal and the summary into the run folder. Chaos Toolkit calls controls as module functions,
-so the one session of this process lives in :data:`_ACTIVE` (set in ``configure_control``, cleared in
+Before the experiment (not at configuration: Chaos Toolkit hides errors raised there) it opens the run: the
+runner's run folder and plan (``run.json``), or under plain ``chaos run`` a new run folder with a plan resolved
+from the experiment's configuration. Then it starts the run session (load, RPO ledger, sampler) before the
+steady-state hypothesis, writes a marker for the start and end of every activity, the method and the
+rollbacks, and after the experiment owns the post-processing (:func:`aftershock.finish.finish_run`: safety
+net, session stopped, journal, summary, reports), whoever started the run. Chaos Toolkit calls controls as
+module functions, so the run of this process lives in :data:`_ACTIVE` (set before the experiment, cleared in
 ``cleanup_control``).
 """
 
@@ -21,13 +23,17 @@ import threading
 from types import FrameType
 from typing import Any
 
+from aftershock.core.kinds import MarkerKind
 from aftershock.core.runfolder import RunFolder
+from aftershock.finish import finish_run
+from aftershock.planning import open_run
 from aftershock.session import RunSession
 
 
 class _Active:
-    """Holder of the running session (Chaos Toolkit gives controls no place to keep state)."""
+    """Holder of the run and its session (Chaos Toolkit gives controls no place to keep state)."""
 
+    run: RunFolder | None = None
     session: RunSession | None = None
     error: str | None = None  # why the session could not start
 
@@ -51,13 +57,15 @@ def before_experiment_control(context: Any, configuration: dict[str, Any] | None
     ``aftershock run``)."""
     experiment = context if isinstance(context, dict) else None
     try:
-        _ACTIVE.session = RunSession.begin(configuration, experiment)
+        run, plan = open_run(configuration, experiment)
+        _ACTIVE.run = run
+        _ACTIVE.session = RunSession.begin(run, plan)
     except Exception as exc:
         from chaoslib.exceptions import InterruptExecution
 
         _ACTIVE.error = f"{type(exc).__name__}: {exc}"
         raise InterruptExecution(f"aftershock could not start the run: {exc}") from exc
-    _record_signals(_ACTIVE.session.run)
+    _record_signals(run)
 
 
 def _record_signals(run: RunFolder) -> None:
@@ -69,7 +77,7 @@ def _record_signals(run: RunFolder) -> None:
         previous = signal.getsignal(sig)
 
         def handler(signum: int, frame: FrameType | None, previous: Any = previous) -> None:
-            run.mark("run.interrupted", signal=signal.Signals(signum).name)
+            run.mark(MarkerKind.RUN_INTERRUPTED, signal=signal.Signals(signum).name)
             if callable(previous):
                 previous(signum, frame)
             elif previous == signal.SIG_DFL and signum == signal.SIGINT:
@@ -78,7 +86,7 @@ def _record_signals(run: RunFolder) -> None:
         signal.signal(sig, handler)
 
 
-def _mark(kind: str, **fields: Any) -> None:
+def _mark(kind: MarkerKind, **fields: Any) -> None:
     """A marker in the running session's folder (none before the session started or after it ended)."""
     if _ACTIVE.session is not None:
         _ACTIVE.session.run.mark(kind, **fields)
@@ -92,64 +100,52 @@ def _activity_fields(context: Any) -> dict[str, Any]:
 
 
 def before_activity_control(context: Any, **_: Any) -> None:
-    _mark("activity.start", **_activity_fields(context))
+    _mark(MarkerKind.ACTIVITY_START, **_activity_fields(context))
 
 
 def after_activity_control(context: Any, state: Any = None, **_: Any) -> None:
     status = state.get("status") if isinstance(state, dict) else None
-    _mark("activity.end", status=status, **_activity_fields(context))
+    _mark(MarkerKind.ACTIVITY_END, status=status, **_activity_fields(context))
 
 
 def before_hypothesis_control(context: Any, **_: Any) -> None:
-    _mark("hypothesis.start")
+    _mark(MarkerKind.HYPOTHESIS_START)
 
 
 def after_hypothesis_control(context: Any, state: Any = None, **_: Any) -> None:
     met = state.get("steady_state_met") if isinstance(state, dict) else None
-    _mark("hypothesis.end", met=met)
+    _mark(MarkerKind.HYPOTHESIS_END, met=met)
 
 
 def before_method_control(context: Any, **_: Any) -> None:
-    _mark("method.start")
+    _mark(MarkerKind.METHOD_START)
 
 
 def after_method_control(context: Any, **_: Any) -> None:
-    _mark("method.end")
+    _mark(MarkerKind.METHOD_END)
 
 
 def before_rollback_control(context: Any, **_: Any) -> None:
-    _mark("rollbacks.start")
+    _mark(MarkerKind.ROLLBACKS_START)
 
 
 def after_rollback_control(context: Any, **_: Any) -> None:
-    _mark("rollbacks.end")
+    _mark(MarkerKind.ROLLBACKS_END)
 
 
 def after_experiment_control(context: Any, state: Any = None, configuration: dict[str, Any] | None = None,
                              **_: Any) -> None:
-    """Stop the session, then write the journal and the summary (also under plain ``chaos run``)."""
-    session = _ACTIVE.session
-    if session is None:
+    """Post-process the run, once: safety net, session stopped, journal, summary and reports (also under plain
+    ``chaos run``; a run whose session never started still gets its summary)."""
+    if _ACTIVE.run is None:
         return
-    from aftershock.runner import safety_net
-
-    try:
-        safety_net(session.run, session.target)
-    finally:
-        session.stop()
-    if isinstance(state, dict):
-        session.run.write_json("journal.json", state)
-    from aftershock.summary import write_summary
-
-    write_summary(session.run, configuration)
-    if session.run.read_json("run.json").get("runner") == "chaos run":  # `aftershock run` writes its own
-        from aftershock.runner import write_reports_safely
-
-        write_reports_safely(session.run)
+    finish_run(_ACTIVE.run, by="control", journal=state if isinstance(state, dict) else None,
+               session=_ACTIVE.session)
 
 
 def cleanup_control(**_: Any) -> None:
     session = _ACTIVE.session
+    _ACTIVE.run = None
     _ACTIVE.session = None
     _ACTIVE.error = None
     if session is not None:

@@ -19,6 +19,7 @@ Loaded by the repository's root ``conftest.py`` (``pytest_plugins = ["aftershock
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -186,11 +187,19 @@ def _new_run_folder(out: Path, before: set[str], started: float) -> Path | None:
 
 
 def _reports(run_dir: Path) -> dict[str, Any]:
-    """The run's summary; renders the reports when the run did not (e.g. it was killed)."""
+    """The run's summary; post-processes the run when it did not (e.g. it was killed: safety net, summary and
+    reports, once - :func:`aftershock.finish.finish_run`)."""
     if not (run_dir / "report.html").exists():
-        from aftershock.reports.write import write_reports
+        from aftershock.core.errors import AftershockError
+        from aftershock.core.runfolder import RunFolder
+        from aftershock.finish import finish_run
 
-        write_reports(run_dir)
+        with contextlib.suppress(AftershockError):  # no plan to finish from: the reports show what there is
+            finish_run(RunFolder(run_dir), by="pytest plugin")
+        if not (run_dir / "report.html").exists():
+            from aftershock.reports.write import write_reports
+
+            write_reports(run_dir)
     path = run_dir / "summary.json"
     if not path.exists():
         return {}

@@ -1,5 +1,6 @@
-"""``aftershock run`` in steps: prepare (validate everything), execute (Chaos Toolkit on the main thread with
-rollbacks always), safety net (revert whatever is still injected), summarize.
+"""``aftershock run`` in steps: prepare (validate everything and resolve the plan once), execute (write the plan
+into ``run.json``, run Chaos Toolkit on the main thread with rollbacks always), finish (safety net, summary,
+reports: :mod:`aftershock.finish`, done by the control unless it never got to run).
 
 No fault is injected before every check has passed; every injected fault is reverted on success, failure,
 exception, Ctrl-C and SIGTERM (by the experiment's rollbacks, then by the safety net here).
@@ -10,24 +11,22 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aftershock.core.errors import UsageError
+from aftershock.core.errors import HarnessError, UsageError
 from aftershock.core.journal import outstanding
+from aftershock.core.kinds import MarkerKind
+from aftershock.core.plan import RunPlan, write_plan
 from aftershock.core.runfolder import RUN_DIR_ENV, RunFolder
-from aftershock.core.target import Target, load_target
-from aftershock.faults.context import TARGET_ENV
-from aftershock.faults.registry import driver_for
-from aftershock.faults.reverts import revert_outstanding
+from aftershock.core.target import Target
+from aftershock.finish import finish_run
 from aftershock.load.launcher import check_reachable
-from aftershock.objectives import resolve_objectives
-from aftershock.session import ENV_OVERRIDES
-from aftershock.summary import Summary, write_summary
+from aftershock.planning import resolve_plan
+from aftershock.summary import Summary
 from aftershock.validate import activities, load_experiment_file
 
 SETTINGS = {"runtime": {"rollbacks": {"strategy": "always"}, "hypothesis": {"strategy": "default"}}}
@@ -46,22 +45,40 @@ class RunOptions:
 
 
 @dataclass(frozen=True)
-class RunPlan:
+class PreparedRun:
+    """A validated experiment and its resolved plan; nothing has changed yet."""
+
     experiment_path: Path
     experiment: dict[str, Any]
-    target: Target
     options: RunOptions
-    objectives: dict[str, float]
-    env: dict[str, str] = field(default_factory=dict)
+    plan: RunPlan
 
     @property
     def scenario(self) -> str:
-        config = self.experiment.get("configuration") or {}
-        return str(config.get("aftershock_scenario") or self.experiment_path.stem)
+        return self.plan.scenario
+
+    @property
+    def target(self) -> Target:
+        return self.plan.snapshot
+
+    @property
+    def objectives(self) -> dict[str, float]:
+        return self.plan.objectives
 
 
-def prepare(experiment_path: Path, options: RunOptions) -> RunPlan:
-    """Validate the experiment, the target, the objectives and the options; change nothing."""
+def _resolved_configuration(experiment: dict[str, Any]) -> dict[str, Any]:
+    """The experiment's configuration as Chaos Toolkit resolves it (``{type: env, ...}`` values read)."""
+    from chaoslib.configuration import load_configuration
+
+    try:
+        return dict(load_configuration(dict(experiment.get("configuration") or {})) or {})
+    except Exception as exc:  # chaoslib raises its own errors for unset env values without a default
+        raise UsageError(f"the experiment's configuration cannot be resolved ({exc}): set the variable it names "
+                         "or give a default") from exc
+
+
+def prepare(experiment_path: Path, options: RunOptions) -> PreparedRun:
+    """Validate the experiment, the target, the objectives and the options and resolve the plan; change nothing."""
     if options.users is not None and options.users < 1:
         raise UsageError(f"--users {options.users} must be at least 1: pass a positive number of users")
     if options.workers is not None and options.workers < 0:
@@ -69,22 +86,15 @@ def prepare(experiment_path: Path, options: RunOptions) -> RunPlan:
     if options.shape is not None and options.shape not in ("steady", "step", "spike"):
         raise UsageError(f"--shape {options.shape!r} is unknown: use one of steady, step, spike")
     experiment = load_experiment_file(experiment_path)
-    target = load_target(options.target)
-    config = experiment.get("configuration") or {}
-    overrides = config.get("aftershock_objectives") or {}
-    objectives = resolve_objectives(target, str(config.get("aftershock_disruption", "application")), overrides)
-    env = {TARGET_ENV: options.target}
-    values = {"aftershock_users": options.users, "aftershock_spawn_rate": options.spawn_rate,
-              "aftershock_shape": options.shape, "aftershock_load_duration_s": options.load_duration_s,
-              "aftershock_workers": options.workers,
-              "aftershock_ledger": None if options.ledger is None else str(options.ledger).lower()}
-    for key, value in values.items():
-        if value is not None:
-            env[ENV_OVERRIDES[key]] = str(value)
-    return RunPlan(experiment_path, experiment, target, options, objectives, env)
+    load = {"users": options.users, "spawn_rate": options.spawn_rate, "shape": options.shape,
+            "load_duration_s": options.load_duration_s, "workers": options.workers, "ledger": options.ledger}
+    plan = resolve_plan(_resolved_configuration(experiment), experiment=str(experiment_path),
+                        title=str(experiment.get("title") or ""), target_ref=options.target, load=load,
+                        default_scenario=experiment_path.stem)
+    return PreparedRun(experiment_path, experiment, options, plan)
 
 
-def describe(plan: RunPlan) -> list[str]:
+def describe(plan: PreparedRun) -> list[str]:
     """What a run would do, step by step (``--dry-run``)."""
     lines = [f"experiment {plan.experiment_path}: {plan.experiment.get('title')}",
              f"target {plan.target.name} ({plan.target.kind}), front door {plan.target.front_door.url}",
@@ -100,7 +110,7 @@ def describe(plan: RunPlan) -> list[str]:
     return lines
 
 
-def dry_run_calls(plan: RunPlan) -> None:
+def dry_run_calls(plan: PreparedRun) -> None:
     """For an AWS target: run the method's fault actions with the driver in dry-run mode, which prints every
     API call it would make (reads are made, nothing is mutated). The lab needs no such pass."""
     if plan.target.kind != "aws":
@@ -109,14 +119,14 @@ def dry_run_calls(plan: RunPlan) -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="aftershock-dry-") as tmp, \
-            _env({"AFTERSHOCK_AWS_DRY_RUN": "1", RUN_DIR_ENV: tmp, TARGET_ENV: plan.options.target}):
+            _env({"AFTERSHOCK_AWS_DRY_RUN": "1", RUN_DIR_ENV: tmp}):
+        write_plan(RunFolder(Path(tmp)), plan.plan)
         for _, activity in activities({"method": plan.experiment.get("method") or []}):
             provider = activity.get("provider") or {}
             if activity.get("type") != "action" or provider.get("module") != "aftershock.faults.actions":
                 continue
             func = getattr(importlib.import_module("aftershock.faults.actions"), str(provider.get("func")))
-            func(**(provider.get("arguments") or {}),
-                 configuration={"aftershock_target": plan.options.target, "aftershock_run_dir": tmp})
+            func(**(provider.get("arguments") or {}), configuration={"aftershock_run_dir": tmp})
 
 
 @contextlib.contextmanager
@@ -133,17 +143,6 @@ def _env(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Ignore Ctrl-C and SIGTERM while restoring the target: a half-done revert is worse than a late exit."""
-    old = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
-
-
 LOGGERS = ("chaostoolkit", "aftershock", "faults", "probes")
 
 
@@ -158,63 +157,30 @@ def _log_to(run: RunFolder) -> logging.Handler:
     return handler
 
 
-def safety_net(run: RunFolder, target: Target) -> list[str]:
-    """Revert every fault of ``run`` that is still injected and wait for the target's baseline."""
-    if not outstanding(run):
-        return []
-    with _signals_deferred():
-        driver = driver_for(target)
-        done = revert_outstanding(run, driver, by="safety-net")
-        driver.wait_healthy(180)
-    return done
-
-
-def write_reports_safely(run: RunFolder) -> None:
-    """report.html, report.md, junit.xml and a history record; a report failure never hides the summary."""
-    from aftershock.reports import write_reports
-
-    try:
-        write_reports(run.path)
-    except Exception as exc:
-        run.append("measurements.jsonl", {"ts": time.time(), "kind": "report.error", "error": str(exc)})
-        logging.getLogger("aftershock").exception("writing the reports failed")
-
-
-def execute(plan: RunPlan) -> tuple[RunFolder, Summary]:
-    """Run the experiment against the target; always ends with the safety net and a summary."""
-    check_reachable(plan.target.front_door.url, flag="--target front door")
-    run = RunFolder.create(plan.options.out, plan.scenario)
-    run.write_json("run.json", {"experiment": str(plan.experiment_path), "title": plan.experiment.get("title"),
-                                "scenario": plan.scenario, "target": plan.target.name, "started_at": time.time(),
-                                "objectives": plan.objectives, "env": plan.env, "runner": "aftershock run"})
+def execute(prepared: PreparedRun) -> tuple[RunFolder, Summary]:
+    """Run the experiment against the target; always ends with the post-processing (safety net, summary,
+    reports), exactly once: by the control, or here when the control never got to it."""
+    check_reachable(prepared.target.front_door.url, flag="--target front door")
+    run = RunFolder.create(prepared.options.out, prepared.scenario)
+    write_plan(run, prepared.plan.model_copy(update={"started_at": time.time()}))
     handler = _log_to(run)
     from chaoslib.experiment import run_experiment
 
     journal: dict[str, Any] | None = None
     try:
-        with _env({**plan.env, RUN_DIR_ENV: str(run.path)}):
+        with _env({RUN_DIR_ENV: str(run.path)}):
             try:
-                journal = run_experiment(plan.experiment, settings=SETTINGS)
+                journal = run_experiment(prepared.experiment, settings=SETTINGS)
             except KeyboardInterrupt:
-                run.mark("run.interrupted", signal="SIGINT", where="outside the experiment")
+                run.mark(MarkerKind.RUN_INTERRUPTED, signal="SIGINT", where="outside the experiment")
             finally:
-                safety_net(run, plan.target)
-                _mark_ended(run)
-            if journal is not None and not run.file("journal.json").exists():
-                run.write_json("journal.json", journal)
-            summary = write_summary(run, plan.experiment.get("configuration") or {})
-            write_reports_safely(run)
+                summary = finish_run(run, by="aftershock run", journal=journal)
     finally:
         for name in LOGGERS:
             logging.getLogger(name).removeHandler(handler)
         handler.close()
-        _mark_ended(run)
+    left = outstanding(run)
+    if left:
+        raise HarnessError(f"{len(left)} fault(s) of {run.path} are still injected after the safety net: run "
+                           f"`aftershock recover {run.path}`", path=str(run.path))
     return run, summary
-
-
-def _mark_ended(run: RunFolder) -> None:
-    """Record when the run ended (once: the experiment and the safety net are over)."""
-    meta = run.read_json("run.json")
-    if "ended_at" not in meta:
-        meta["ended_at"] = time.time()
-        run.write_json("run.json", meta)

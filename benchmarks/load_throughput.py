@@ -36,7 +36,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from aftershock.core.timeline.store import read_timeline  # noqa: E402
-from aftershock.load.launcher import LoadConfig, run_load  # noqa: E402
+from aftershock.load.config import LoadConfig  # noqa: E402
+from aftershock.load.launcher import run_load  # noqa: E402
 
 SERVER_CODE = r"""
 import re, sys

@@ -6,11 +6,14 @@ safety net at the end of ``aftershock run``, or later by ``aftershock recover RU
 
 :class:`FaultJournal` is the one writer of its records::
 
-    {"event": "injected", "fault_id", "action", "ts", "description", "details", "reverts": [{method, args}]}
+    {"event": "injected", "fault_id", "action", "ts", "description", "details", "reverts": [{method, args}],
+     "supersedes": IN_FLIGHT_ID (optional)}
     {"event": "reverted", "fault_id", "action", "ts", "by"}
 
 An *in-flight* entry (``details.in_flight``) holds the reverts of a fault still being injected; it is rewritten
-under the same ``fault_id`` before each step and closed (``reverted``) when the fault's own entry takes over.
+under the same ``fault_id`` before each step. It stays outstanding after the driver returned, until the fault's own
+entry takes over: that entry names it in ``supersedes`` (one appended line, so there is no moment when neither
+is outstanding: a harness killed between the driver's return and the journal still has the in-flight reverts).
 """
 
 from __future__ import annotations
@@ -54,14 +57,18 @@ class FaultJournal:
 
     def injected(self, action: str, description: str, reverts: Sequence[RevertCall], *,
                  details: Mapping[str, Any] | None = None, ts: float | None = None,
-                 fault_id: str | None = None) -> str:
-        """Record a fault and the calls that revert it; returns its id."""
+                 fault_id: str | None = None, supersedes: str | None = None) -> str:
+        """Record a fault and the calls that revert it; returns its id. ``supersedes``: the id of the fault's
+        in-flight entry, no longer outstanding once this record is written."""
         fault_id = fault_id or uuid.uuid4().hex[:12]
-        self.run.append(JOURNAL, {
+        record: dict[str, Any] = {
             "event": "injected", "fault_id": fault_id, "action": action,
             "ts": time.time() if ts is None else ts, "description": description, "details": dict(details or {}),
             "reverts": [{"method": c.method, "args": c.args} for c in reverts],
-        })
+        }
+        if supersedes:
+            record["supersedes"] = supersedes
+        self.run.append(JOURNAL, record)
         return fault_id
 
     def in_flight(self, fault_id: str, action: str, reverts: Sequence[RevertCall]) -> None:
@@ -78,6 +85,8 @@ class FaultJournal:
         """Injected faults that have reverts and were not reverted yet, oldest first."""
         injected: dict[str, InjectedFault] = {}
         for record in self.run.records(JOURNAL):
+            if record["event"] == "injected" and record.get("supersedes"):
+                injected.pop(record["supersedes"], None)
             if record["event"] == "injected" and record["reverts"]:
                 injected[record["fault_id"]] = InjectedFault(
                     record["fault_id"], record["action"], record["description"], record["ts"],

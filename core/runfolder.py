@@ -26,8 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from aftershock.core.errors import UsageError
+from aftershock.core.kinds import MarkerKind
 
 RUN_DIR_ENV = "AFTERSHOCK_RUN_DIR"
+MARKERS = "markers.jsonl"
 _append_lock = threading.Lock()
 
 
@@ -80,11 +82,22 @@ class RunFolder:
                     break
                 yield json.loads(line)
 
-    def mark(self, kind: str, **fields: Any) -> float:
-        """Write a marker with the current epoch time; returns that time."""
+    def mark(self, kind: MarkerKind, **fields: Any) -> float:
+        """Write a marker of ``kind`` (:class:`~aftershock.core.kinds.MarkerKind`) with the current epoch time;
+        returns that time."""
         ts = time.time()
-        self.append("markers.jsonl", {"ts": ts, "kind": kind, **fields})
+        self.append(MARKERS, {"ts": ts, "kind": MarkerKind(kind).value, **fields})
         return ts
+
+    def claim(self, name: str) -> bool:
+        """Create the empty file ``name`` if it does not exist yet: True for the one caller that created it
+        (an idempotence guard across threads and processes)."""
+        try:
+            fd = os.open(self.path / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        os.close(fd)
+        return True
 
     def write_json(self, name: str, data: Any) -> None:
         tmp = self.path / (name + ".tmp")

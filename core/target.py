@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aftershock.core import paths
 from aftershock.core.errors import TargetError
@@ -126,9 +126,11 @@ class AwsRegionSettings(_Model):
     """Where one region's resources are, for the AWS driver (everything optional but ``name``).
 
     ``vpc_id`` bounds the blast radius of an AZ outage: only subnets, instances and auto scaling groups of this
-    VPC are touched (``subnets`` and ``asg_names`` narrow it further). ``kube_context`` defaults to the region's
-    deployments' ``kube_context``. ``fis_templates`` maps an AZ to the id of an AWS FIS experiment template
-    ("AZ Availability: Power Interruption"), used when ``aws.az_outage: fis``.
+    VPC are touched. ``subnets`` (AZ -> subnet ids) narrows it to those subnets: only they are blackholed and only
+    instances in them are stopped. ``asg_names`` narrows it to those groups: only they lose the AZ, and only their
+    instances are stopped (bastions, NAT instances and other teams' groups are left alone). ``kube_context`` defaults
+    to the region's deployments' ``kube_context``. ``fis_templates`` maps an AZ to the id of an AWS FIS experiment
+    template ("AZ Availability: Power Interruption"), used when ``aws.az_outage: fis``.
     """
 
     name: str
@@ -139,6 +141,22 @@ class AwsRegionSettings(_Model):
     fis_templates: dict[str, str] = Field(default_factory=dict)
 
 
+class AzOutageSettings(_Model):
+    """How the AWS driver takes an AZ down (``aws.az_outage``; a bare ``direct`` or ``fis`` sets ``mode`` only).
+
+    ``tags``: an instance is stopped only when it carries every one of these tags (an opt-in such as
+    ``{"aftershock:az-outage": "true"}``), on top of the AZ, the subnets and the ASGs. Spot instances are never
+    stopped (EC2 refuses to stop most of them, and one fails the whole call): they are listed as left alone.
+
+    Example::
+
+        az_outage: {mode: direct, tags: {"aftershock:az-outage": "true"}}
+    """
+
+    mode: Literal["direct", "fis"] = "direct"
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
 class AwsSettings(_Model):
     allowed_account_ids: tuple[str, ...] = Field(min_length=1)
     ga_region: str = "us-west-2"
@@ -146,11 +164,22 @@ class AwsSettings(_Model):
     role_arn: str | None = None
     # optional, for the AWS driver (aftershock.faults.aws)
     kubeconfig: str | None = None
-    az_outage: Literal["direct", "fis"] = "direct"
-    asg_suspend_processes: tuple[str, ...] = ("Launch", "AZRebalance", "HealthCheck", "ReplaceUnhealthy")
+    az_outage: AzOutageSettings = Field(default_factory=AzOutageSettings)
+    # suspended on the ASGs that lose the AZ: none by default (the ASG loses the AZ's subnets instead, so its
+    # healthy AZs keep healing and scaling); "AZRebalance" keeps it from moving instances around meanwhile
+    asg_suspend_processes: tuple[str, ...] = ()
     regions: tuple[AwsRegionSettings, ...] = ()
     poll_interval_s: float = Field(gt=0, default=5.0)
     wait_timeout_s: float = Field(gt=0, default=900.0)
+    # how long recover and the safety net wait for the baseline; default: derived from the health checks
+    health_wait_s: float | None = Field(gt=0, default=None)
+    # time for a stopped instance to start, join its cluster and get its pods ready (part of the derived wait)
+    instance_start_s: float = Field(ge=0, default=300.0)
+
+    @field_validator("az_outage", mode="before")
+    @classmethod
+    def _mode_only(cls, value: object) -> object:
+        return {"mode": value} if isinstance(value, str) else value
 
     def region(self, name: str) -> AwsRegionSettings:
         """The settings of region ``name`` (empty ones when the file has none)."""
@@ -196,6 +225,20 @@ class Target(_Model):
         if self.aws:
             refs += [(f"aws.regions[{i}]", r.name) for i, r in enumerate(self.aws.regions)]
         return refs
+
+    @property
+    def health_wait_s(self) -> float:
+        """How long to wait for the baseline after the faults are reverted: ``aws.health_wait_s`` when set, else
+        the slowest load balancer's and the front door's health checks turning healthy (threshold x interval),
+        plus ``aws.instance_start_s`` on AWS; never under 180 s."""
+        if self.aws is not None and self.aws.health_wait_s is not None:
+            return self.aws.health_wait_s
+        alb = max((c.healthy_threshold * (c.interval_s + c.timeout_s) for c in
+                   (lb.health_check for lb in self.load_balancers) if c is not None), default=0.0)
+        ga = self.front_door.health_check
+        front = ga.healthy_threshold * (ga.interval_s + ga.timeout_s) if ga is not None else 0.0
+        start = self.aws.instance_start_s if self.aws is not None else 0.0
+        return max(180.0, alb + front + start)
 
     @property
     def primary(self) -> Region:

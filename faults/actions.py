@@ -28,6 +28,7 @@ from types import FrameType
 from typing import Any
 
 from aftershock.core.errors import FaultRefused
+from aftershock.core.kinds import MarkerKind
 from aftershock.faults.context import ActivityContext
 from aftershock.faults.outcome import FaultOutcome
 from aftershock.faults.reverts import record_injected, revert_outstanding
@@ -79,17 +80,18 @@ def _inject(action: str, configuration: Configuration, prepare: Callable[[Activi
 
     A fault the driver refuses or fails half-way gets a ``fault.aborted`` marker, so no probe measures from it.
     """
-    ctx = ActivityContext.from_configuration(configuration)
-    apply = prepare(ctx)
-    with _signals_held():  # a fault applied but not journaled could never be reverted
-        started = ctx.run.mark("fault.start", action=action, args=args)
-        try:
-            outcome = apply()
-        except BaseException as exc:
-            ctx.run.mark("fault.aborted", action=action, started_at=started, error=f"{type(exc).__name__}: {exc}")
-            raise
-        ended = ctx.run.mark("fault.end", action=action, description=outcome.description)
-        fault_id = record_injected(ctx.run, action, outcome, started)
+    with ActivityContext.from_configuration(configuration) as ctx:
+        apply = prepare(ctx)
+        with _signals_held():  # a fault applied but not journaled could never be reverted
+            started = ctx.run.mark(MarkerKind.FAULT_START, action=action, args=args)
+            try:
+                outcome = apply()
+            except BaseException as exc:
+                ctx.run.mark(MarkerKind.FAULT_ABORTED, action=action, started_at=started,
+                             error=f"{type(exc).__name__}: {exc}")
+                raise
+            ended = ctx.run.mark(MarkerKind.FAULT_END, action=action, description=outcome.description)
+            fault_id = record_injected(ctx.run, action, outcome, started)
     return {"fault_id": fault_id, "action": action, "description": outcome.description,
             "details": outcome.details, "started_at": started, "ended_at": ended,
             "reverts": [c.method for c in outcome.reverts]}
@@ -192,16 +194,16 @@ def cut_replication(region: str = "", configuration: Configuration = None,
 
 def revert_faults(configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
     """Rollback: revert every fault this run injected that is not reverted yet (newest first)."""
-    ctx = ActivityContext.from_configuration(configuration)
-    done = revert_outstanding(ctx.run, ctx.driver, by="rollback")
+    with ActivityContext.from_configuration(configuration) as ctx:
+        done = revert_outstanding(ctx.run, ctx.driver, by="rollback")
     return {"reverted": done}
 
 
 def wait_until_healthy(timeout_s: float = 120.0, configuration: Configuration = None,
                        secrets: Secrets = None) -> dict[str, Any]:
     """Rollback: wait until the target is back to its baseline (replicas ready, writer home, dials)."""
-    ctx = ActivityContext.from_configuration(configuration)
-    started = time.time()
-    observation = ctx.driver.wait_healthy(timeout_s)
-    ctx.run.mark("target.healthy", waited_s=round(time.time() - started, 3))
+    with ActivityContext.from_configuration(configuration) as ctx:
+        started = time.time()
+        observation = ctx.driver.wait_healthy(timeout_s)
+        ctx.run.mark(MarkerKind.TARGET_HEALTHY, waited_s=round(time.time() - started, 3))
     return {"healthy": observation.healthy, "waited_s": round(time.time() - started, 3), "writer": observation.writer}

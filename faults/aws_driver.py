@@ -37,10 +37,11 @@ from aftershock.core.runfolder import RUN_DIR_ENV, RunFolder
 from aftershock.core.target import Target
 from aftershock.faults.aws import pods
 from aftershock.faults.aws.aurora import Aurora
-from aftershock.faults.aws.az_outage import AzOutage, AzRestore
+from aftershock.faults.aws.az_outage import AzOutage
+from aftershock.faults.aws.az_restore import AzRestore
 from aftershock.faults.aws.calls import CallRecorder
 from aftershock.faults.aws.credentials import resolve_aws_writer_conninfo
-from aftershock.faults.aws.guardrails import Guardrails
+from aftershock.faults.aws.guardrails import GLOBAL_ACCELERATOR, Guardrails
 from aftershock.faults.aws.observe import AwsView, Observer
 from aftershock.faults.aws.session import AwsSessions
 from aftershock.faults.aws.traffic import FrontDoor
@@ -55,7 +56,15 @@ def _echo(line: str) -> None:
 
 
 class AwsDriver:
-    """Faults and observers of an AWS target (``kind: aws``)."""
+    """Faults and observers of an AWS target (``kind: aws``).
+
+    Faults keep an in-flight journal entry from their first step (``journals_in_flight``), so the caller need
+    not hold signals while one runs: Ctrl-C during a long wait stops it at once and the rollback starts.
+    Reverts (``az_restore``, ``restore_traffic_dial``, ``restore_global_writer``, ``restore_database_region``)
+    never open an in-flight entry: an interrupted rollback is finished by ``aftershock recover``, never undone.
+    """
+
+    journals_in_flight = True
 
     def __init__(self, target: Target, *, run: RunFolder | None = None, dry_run: bool | None = None,
                  echo: Callable[[str], None] | None = None, sessions: AwsSessions | None = None,
@@ -71,7 +80,8 @@ class AwsDriver:
         self.target = target
         self.sessions = sessions or AwsSessions(aws)
         self.guard = Guardrails(target, self.sessions)
-        self.calls = CallRecorder(run, guard=self.guard.ensure, dry_run=dry_run,
+        self.calls = CallRecorder(run, guard=lambda region, service: self.guard.ensure(region, service=service),
+                                  dry_run=dry_run,
                                   echo=echo or (_echo if dry_run else None))
         self.kube = kube or pods.KubeClients(aws.kubeconfig)
         self._rng = rng
@@ -98,7 +108,7 @@ class AwsDriver:
     def kill_pods(self, region: str, *, az: str | None, count: int | None, percent: float | None) -> FaultOutcome:
         self.target.region(region)
         self.guard.ensure(region)
-        with self.calls.fault("kill_pods"):
+        with self.calls.fault("kill_pods"):  # heals by itself: no reverts, no in-flight entry
             killed = pods.kill_pods(self.kube, self.calls, self.target, region, az=az, count=count, percent=percent,
                                     rng=self._rng)
         where = region + (f" ({az})" if az else "")
@@ -108,17 +118,18 @@ class AwsDriver:
         region = self.target.az(az)[0].name
         self.guard.ensure(region)
         with self.calls.fault("az_outage") as inflight:
-            return self.azs.inject(region, az, inflight)
+            return inflight.hand_over(self.azs.inject(region, az, inflight))
 
     def az_restore(self, az: str, *, nacls: dict[str, str] | None = None, blackhole_nacl: str | None = None,
                    nodes: list[dict[str, str | None]] | None = None, asgs: dict[str, list[str]] | None = None,
-                   instances: list[str] | None = None, fis_experiment: str | None = None) -> FaultOutcome:
+                   asg_subnets: dict[str, str] | None = None, instances: list[str] | None = None,
+                   fis_experiment: str | None = None, fis_template: str | None = None) -> FaultOutcome:
         """Undo an AZ outage exactly (the arguments come from its revert); with ``az`` only, undo the network
-        blackhole found by its tags."""
+        blackhole found by its tags. Every step runs; the failed ones are reported together at the end."""
         region = self.target.az(az)[0].name
         self.guard.ensure(region)
         restore = AzRestore(az, dict(nacls or {}), blackhole_nacl, list(nodes or []), dict(asgs or {}),
-                            list(instances or []), fis_experiment)
+                            dict(asg_subnets or {}), list(instances or []), fis_experiment, fis_template)
         done = self.azs.restore(region, restore)
         return FaultOutcome(f"AZ {az} ({region}) restored: " + ("; ".join(done) or "nothing was down"),
                             {"region": region})
@@ -136,21 +147,30 @@ class AwsDriver:
         db = self._db()
         with self.calls.fault("failover_global_database") as inflight:
             reverts = (RevertCall("restore_database_region", {"region": db.writer_region()}),
-                       RevertCall("switchover_global_database", {"to_region": db.writer_region()}))
+                       RevertCall("restore_global_writer", {"to_region": db.writer_region()}))
             inflight.set(*reverts)
             from_region = db.failover(to_region)
-        return FaultOutcome(f"global database failed over (data loss allowed) from {from_region} to {to_region}",
-                            {"from_region": from_region, "to_region": to_region}, reverts)
+            return inflight.hand_over(FaultOutcome(
+                f"global database failed over (data loss allowed) from {from_region} to {to_region}",
+                {"from_region": from_region, "to_region": to_region}, reverts))
 
     def switchover_global_database(self, to_region: str) -> FaultOutcome:
         self.guard.ensure(self.target.region(to_region).name)
         db = self._db()
         with self.calls.fault("switchover_global_database") as inflight:
-            back = RevertCall("switchover_global_database", {"to_region": db.writer_region()})
+            back = RevertCall("restore_global_writer", {"to_region": db.writer_region()})
             inflight.set(back)
             from_region = db.switchover(to_region)
-        return FaultOutcome(f"global database switched over from {from_region} to {to_region}",
-                            {"from_region": from_region, "to_region": to_region}, (back,))
+            return inflight.hand_over(FaultOutcome(f"global database switched over from {from_region} to {to_region}",
+                                                   {"from_region": from_region, "to_region": to_region}, (back,)))
+
+    def restore_global_writer(self, to_region: str) -> FaultOutcome:
+        """Revert: the global writer back in ``to_region``. A switchover already under way (an interrupted
+        rollback) is waited for, never doubled; nothing is done when the writer is there already."""
+        self.guard.ensure(self.target.region(to_region).name)
+        moved = self._db().restore_writer(to_region)
+        return FaultOutcome(f"global writer back in {to_region}" + ("" if moved else " (it was there already)"),
+                            {"to_region": to_region, "switched_over": moved})
 
     def restore_database_region(self, region: str) -> FaultOutcome:
         """Wait until ``region``'s cluster is a secondary again (Aurora rebuilds it itself after a failover)."""
@@ -160,15 +180,29 @@ class AwsDriver:
                             {"region": region})
 
     def set_traffic_dial(self, region: str, dial: int) -> FaultOutcome:
-        self.guard.ensure(self.target.region(region).name, self.front.api_region)
+        self.guard.ensure(self.target.region(region).name)
+        self.guard.ensure(self.front.api_region, service=GLOBAL_ACCELERATOR)
         with self.calls.fault("set_traffic_dial") as inflight:
             before = self.front.dials().get(region)
             if before is not None:
-                inflight.set(RevertCall("set_traffic_dial", {"region": region, "dial": before}))
+                inflight.set(RevertCall("restore_traffic_dial", {"region": region, "dial": before}))
             previous = self.front.set_dial(region, dial)
-        return FaultOutcome(f"traffic dial of {region}: {previous} -> {dial} %", {"region": region,
-                            "previous": previous, "dial": dial},
-                            (RevertCall("set_traffic_dial", {"region": region, "dial": previous}),))
+            return inflight.hand_over(FaultOutcome(
+                f"traffic dial of {region}: {previous} -> {dial} %", {"region": region, "previous": previous,
+                                                                       "dial": dial},
+                (RevertCall("restore_traffic_dial", {"region": region, "dial": previous}),)))
+
+    def restore_traffic_dial(self, region: str, dial: int) -> FaultOutcome:
+        """Revert: ``region``'s dial back to ``dial`` (no call when it is there already; never journaled as a
+        fault, so an interrupted rollback is finished by ``recover``, not undone)."""
+        self.guard.ensure(self.target.region(region).name)
+        self.guard.ensure(self.front.api_region, service=GLOBAL_ACCELERATOR)
+        current = self.front.dials().get(region)
+        if current == dial:
+            return FaultOutcome(f"traffic dial of {region} is {dial} % already", {"region": region, "dial": dial})
+        previous = self.front.set_dial(region, dial)
+        return FaultOutcome(f"traffic dial of {region}: {previous} -> {dial} % (restored)",
+                            {"region": region, "previous": previous, "dial": dial})
 
     def cut_replication(self, region: str) -> FaultOutcome:
         raise FaultRefused("cut_replication is not available on AWS: Aurora Global Database replication cannot be "

@@ -69,3 +69,8 @@ class Driver(Protocol):
         """A libpq conninfo for the writer endpoint, password included (keep it in memory only)."""
         ...
 
+    def close(self) -> None:
+        """Release the driver's connections (HTTP and API clients). Whoever creates a driver closes it, e.g.
+        ``with contextlib.closing(driver_for(target)) as driver: ...``."""
+        ...
+

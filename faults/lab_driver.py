@@ -154,3 +154,9 @@ class LabDriver:
     def close(self) -> None:
         """Close the control API's HTTP client."""
         self._client.close()
+
+    def __enter__(self) -> LabDriver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

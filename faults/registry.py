@@ -31,7 +31,7 @@ DRIVERS: dict[str, DriverFactory] = {"lab": _lab, "aws": _aws}
 
 
 def driver_for(target: Target) -> Driver:
-    """The driver for ``target.kind``, chosen once."""
+    """The driver for ``target.kind``, chosen once. The caller closes it (:meth:`Driver.close`)."""
     factory = DRIVERS.get(target.kind)
     if factory is None:
         raise TargetError(f"target {target.name!r} has kind {target.kind!r}, which no driver serves: "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aftershock.core.errors import FaultRefused
 from aftershock.core.journal import FaultJournal
+from aftershock.core.kinds import MarkerKind
 from aftershock.core.runfolder import RunFolder
 from aftershock.faults.driver import Driver
 from aftershock.faults.outcome import FaultOutcome
@@ -13,7 +14,7 @@ from aftershock.faults.outcome import FaultOutcome
 def record_injected(run: RunFolder, action: str, outcome: FaultOutcome, injected_at: float) -> str:
     """Journal ``outcome`` of ``action`` with its reverts; returns the fault's id."""
     return FaultJournal(run).injected(action, outcome.description, outcome.reverts, details=outcome.details,
-                                      ts=injected_at)
+                                      ts=injected_at, supersedes=outcome.in_flight_id)
 
 
 def revert_outstanding(run: RunFolder, driver: Driver, *, by: str) -> list[str]:
@@ -30,5 +31,5 @@ def revert_outstanding(run: RunFolder, driver: Driver, *, by: str) -> list[str]:
             else:
                 done.append(outcome.description)
         journal.reverted(fault.fault_id, fault.action, by=by)
-        run.mark("fault.reverted", fault_id=fault.fault_id, action=fault.action, by=by)
+        run.mark(MarkerKind.FAULT_REVERTED, fault_id=fault.fault_id, action=fault.action, by=by)
     return done

@@ -15,8 +15,9 @@ import time
 from typing import Any
 
 from aftershock.core.errors import HarnessError
+from aftershock.core.measurements import ScalingMeasurement
 from aftershock.core.runfolder import RunFolder
-from aftershock.core.timeline.analysis import windows
+from aftershock.core.timeline.windows import windows
 from aftershock.faults.context import ActivityContext
 from aftershock.probes.live import last_fault_start, record, timeline_now
 
@@ -53,9 +54,9 @@ def measure_scaling(region: str = "", max_p95_ms: float = 500.0, timeout_s: floa
                     secrets: dict[str, Any] | None = None) -> dict[str, Any]:
     """Wait (up to ``timeout_s``) for the scale-up to be ready and latency within SLO; return and record the
     scaling times (``None`` for what did not happen in time)."""
-    ctx = ActivityContext.from_configuration(configuration)
-    run = ctx.run
-    name = ctx.target.region(region).name if region else ctx.target.primary.name
+    with ActivityContext.from_configuration(configuration) as ctx:  # its target and run only: the driver is closed
+        run = ctx.run
+        name = ctx.target.region(region).name if region else ctx.target.primary.name
     step = last_fault_start(run)
     if step is None:
         raise HarnessError("measure_scaling found no fault.start marker: put it after the load_spike action")
@@ -80,8 +81,8 @@ def measure_scaling(region: str = "", max_p95_ms: float = 500.0, timeout_s: floa
         if ready_capacity is not None and latency is not None:
             break
         time.sleep(0.5)
-    result = {"region": name, "step_at": step, "baseline_replicas": baseline[1] if baseline else None,
-              "peak_desired": peak, "first_scale_s": first_scale, "ready_capacity_s": ready_capacity,
-              "latency_slo_s": None if latency is None else round(latency, 3), "max_p95_ms": max_p95_ms}
-    record(run, "scaling", **result)
-    return result
+    measurement = ScalingMeasurement(
+        ts=time.time(), region=name, step_at=step, baseline_replicas=baseline[1] if baseline else None,
+        peak_desired=peak, first_scale_s=first_scale, ready_capacity_s=ready_capacity,
+        latency_slo_s=None if latency is None else round(latency, 3), max_p95_ms=max_p95_ms)
+    return record(run, measurement).fields()

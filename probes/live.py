@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
+from aftershock.core import measurements
+from aftershock.core.measurements import M, read_markers, record_measurement
 from aftershock.core.runfolder import RunFolder
 from aftershock.core.timeline.store import Timeline, read_timeline
 
-MEASUREMENTS = "measurements.jsonl"
+MEASUREMENTS = measurements.MEASUREMENTS
 
 
 def timeline_now(run: RunFolder) -> Timeline:
@@ -21,14 +20,9 @@ def timeline_now(run: RunFolder) -> Timeline:
 
 def last_fault_start(run: RunFolder) -> float | None:
     """Epoch seconds of the most recent ``fault.start`` marker of a fault that was applied (RTO's origin)."""
-    records = list(run.records("markers.jsonl"))
-    aborted = {r["started_at"] for r in records if r["kind"] == "fault.aborted"}
-    starts = [r["ts"] for r in records if r["kind"] == "fault.start" and r["ts"] not in aborted]
-    return max(starts) if starts else None
+    return measurements.last_fault_start(read_markers(run))
 
 
-def record(run: RunFolder, kind: str, **fields: Any) -> dict[str, Any]:
-    """Store a measurement for the summary; returns it."""
-    measurement = {"ts": time.time(), "kind": kind, **fields}
-    run.append(MEASUREMENTS, measurement)
-    return measurement
+def record(run: RunFolder, measurement: M) -> M:
+    """Store a typed measurement for the summary; returns it."""
+    return record_measurement(run, measurement)

@@ -12,8 +12,10 @@ import time
 from typing import Any
 
 from aftershock.core.errors import HarnessError
-from aftershock.core.timeline.analysis import Outage, find_outages, windows
+from aftershock.core.measurements import OutageSpan, RtoMeasurement
+from aftershock.core.timeline.outages import Outage, find_outages
 from aftershock.core.timeline.store import Timeline
+from aftershock.core.timeline.windows import windows
 from aftershock.faults.context import run_folder
 from aftershock.probes.live import last_fault_start, record, timeline_now
 
@@ -65,15 +67,15 @@ def measure_rto(timeout_s: float = 60.0, sustain_s: float = 3.0, min_ok_ratio: f
         if recovered is not None or time.monotonic() >= deadline:
             break
         time.sleep(0.25)
-    result = {
-        "recovered": recovered is not None,
-        "rto_s": round((recovered - fault_ms) / 1000, 3) if recovered is not None else None,
-        "fault_start": fault_at,
-        "recovered_at": recovered / 1000 if recovered is not None else None,
-        "sustain_s": sustain_s,
-        "min_ok_ratio": min_ok_ratio,
-        "outages": [{"start": o.start_ms / 1000, "end": o.end_ms / 1000 if o.end_ms else None,
-                     "failures": o.failures, "errors": dict(o.errors)} for o in outages],
-    }
-    record(run, "rto", **result)
-    return result
+    measurement = RtoMeasurement(
+        ts=time.time(),
+        recovered=recovered is not None,
+        rto_s=round((recovered - fault_ms) / 1000, 3) if recovered is not None else None,
+        fault_start=fault_at,
+        recovered_at=recovered / 1000 if recovered is not None else None,
+        sustain_s=sustain_s,
+        min_ok_ratio=min_ok_ratio,
+        outages=tuple(OutageSpan(o.start_ms / 1000, o.end_ms / 1000 if o.end_ms else None, o.failures,
+                                 dict(o.errors)) for o in outages),
+    )
+    return record(run, measurement).fields()

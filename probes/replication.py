@@ -6,8 +6,10 @@ that has replayed everything has 0 s lag, however long ago the last write was).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from aftershock.core.measurements import ReplicationLagMeasurement
 from aftershock.faults.context import ActivityContext
 from aftershock.probes.live import record
 
@@ -20,14 +22,15 @@ def replication_lag_within(max_lag_s: float = 1.0, region: str = "", configurati
 
     A reader whose lag cannot be measured (down, rebuilding) is not counted; no measurable reader at all is False.
     """
-    ctx = ActivityContext.from_configuration(configuration)
-    observation = ctx.driver.observe()
-    wanted = _readers_in(ctx, region) if region else None
+    with ActivityContext.from_configuration(configuration) as ctx:
+        observation = ctx.driver.observe()
+        wanted = _readers_in(ctx, region) if region else None
     lags = {name: lag for name, lag in observation.replication_lag_s.items()
             if lag is not None and (wanted is None or name in wanted)}
     worst = max(lags.values()) if lags else None
     ok = worst is not None and worst <= max_lag_s
-    record(ctx.run, "replication_lag", lag_s=lags, worst_s=worst, limit_s=max_lag_s, met=ok, region=region or None)
+    record(ctx.run, ReplicationLagMeasurement(ts=time.time(), lag_s=lags, worst_s=worst, limit_s=max_lag_s, met=ok,
+                                              region=region or None))
     return ok
 
 

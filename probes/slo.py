@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aftershock.core.timeline.analysis import Window, select
+from aftershock.core.measurements import RtoMeasurement, SloErrorRate, SloP95, measurements_of
+from aftershock.core.timeline.windows import Window, select
 from aftershock.faults.context import run_folder
-from aftershock.probes.live import MEASUREMENTS, record, timeline_now
+from aftershock.probes.live import record, timeline_now
 
 __all__ = ["error_rate_within", "p95_latency_within"]
 
@@ -26,7 +27,7 @@ def _recent_window(configuration: dict[str, Any] | None, window_s: float, min_re
     asks whether the steady state is back, not whether the outage happened (RTO already says that).
     """
     run = run_folder(configuration)
-    recovered = [m["recovered_at"] for m in run.records(MEASUREMENTS) if m["kind"] == "rto" and m["recovered_at"]]
+    recovered = [m.recovered_at for m in measurements_of(run, RtoMeasurement) if m.recovered_at]
     not_before_ms = max(recovered) * 1000 if recovered else 0.0
     deadline = time.monotonic() + wait_s
     while True:
@@ -51,8 +52,8 @@ def error_rate_within(max_error_rate: float = 0.01, window_s: float = 5.0, min_r
     window = _recent_window(configuration, window_s, min_requests, wait_s)
     rate = None if window is None else window.fail / window.total
     ok = rate is not None and rate <= max_error_rate
-    record(run_folder(configuration), "slo.error_rate", value=rate, limit=max_error_rate, met=ok,
-           requests=window.total if window else 0)
+    record(run_folder(configuration), SloErrorRate(ts=time.time(), value=rate, limit=max_error_rate, met=ok,
+                                                   requests=window.total if window else 0))
     return ok
 
 
@@ -63,6 +64,6 @@ def p95_latency_within(max_p95_ms: float = 500.0, window_s: float = 5.0, min_req
     window = _recent_window(configuration, window_s, min_requests, wait_s)
     p95 = None if window is None else window.percentile(0.95)
     ok = p95 is not None and p95 <= max_p95_ms
-    record(run_folder(configuration), "slo.p95_ms", value=p95, limit=max_p95_ms, met=ok,
-           requests=window.total if window else 0)
+    record(run_folder(configuration), SloP95(ts=time.time(), value=p95, limit=max_p95_ms, met=ok,
+                                             requests=window.total if window else 0))
     return ok

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from aftershock.core.measurements import TrafficShiftMeasurement
 from aftershock.faults.context import ActivityContext
 from aftershock.probes.live import last_fault_start, record
 
@@ -22,9 +23,9 @@ def measure_traffic_shift(to_region: str = "", consecutive: int = 20, interval_s
                           timeout_s: float = 60.0, configuration: dict[str, Any] | None = None,
                           secrets: dict[str, Any] | None = None) -> dict[str, Any]:
     """Seconds from the fault until the front door answers from ``to_region`` (default: the secondary)."""
-    ctx = ActivityContext.from_configuration(configuration)
-    region = ctx.target.region(to_region).name if to_region else (
-        ctx.target.secondary.name if ctx.target.secondary else ctx.target.primary.name)
+    with ActivityContext.from_configuration(configuration) as ctx:  # its target and run only: the driver is closed
+        region = ctx.target.region(to_region).name if to_region else (
+            ctx.target.secondary.name if ctx.target.secondary else ctx.target.primary.name)
     fault_at = last_fault_start(ctx.run) or time.time()
     streak_start: float | None = None
     streak = 0
@@ -46,7 +47,7 @@ def measure_traffic_shift(to_region: str = "", consecutive: int = 20, interval_s
             streak, streak_start = 0, None
         time.sleep(interval_s)
     shifted = streak >= consecutive and streak_start is not None
-    result = {"to_region": region, "shifted": shifted, "requests": answered,
-              "shift_s": round(max(0.0, streak_start - fault_at), 3) if shifted and streak_start else None}
-    record(ctx.run, "traffic_shift", **result)
-    return result
+    measurement = TrafficShiftMeasurement(
+        ts=time.time(), to_region=region, shifted=shifted, requests=answered,
+        shift_s=round(max(0.0, streak_start - fault_at), 3) if shifted and streak_start else None)
+    return record(ctx.run, measurement).fields()

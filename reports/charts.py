@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from aftershock.core.kinds import MarkerKind
 from aftershock.reports.model import Marker, ReportData
 from aftershock.reports.series import SampleSeries, TrafficSeries, sample_series, traffic_series
 from aftershock.reports.svg import FAIL, OK, P50, P95, P99, PALETTE, Frame, Point, empty_chart
@@ -46,7 +47,7 @@ def _axis(data: ReportData, traffic: TrafficSeries, samples: SampleSeries) -> _A
     return _Axis(x0, max(x1, x0 + 1.0), origin)
 
 
-_DRAWN_MARKERS = ("fault.start", "rollbacks.start", "fault.reverted")
+_DRAWN_MARKERS = (MarkerKind.FAULT_START, MarkerKind.ROLLBACKS_START, MarkerKind.FAULT_REVERTED)
 _CLUSTER_PX = 8.0
 
 

@@ -20,13 +20,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from aftershock.core.figures import Figures
+from aftershock.core.kinds import MarkerKind
+from aftershock.core.measurements import MarkerRecord, read_markers, read_measurements
+from aftershock.core.plan import RunInfo as PlanInfo
+from aftershock.core.runfolder import RunFolder
 from aftershock.core.timeline.store import Timeline, read_pieces, read_timeline
 
 Verdict = Literal["PASSED", "FAILED", "PARTIAL"]
-
-_MEASURED_KEYS = {"rto": ("rto_s",), "rpo": ("rpo_s",), "scaling": ("first_scale_s", "ready_capacity_s",
-                                                                  "latency_slo_s")}
-
 
 @dataclass(frozen=True)
 class Objective:
@@ -194,18 +195,17 @@ def _iso(value: Any) -> float | None:
         return None
 
 
-def _run_info(run: Mapping[str, Any], summary: Mapping[str, Any], journal: Mapping[str, Any], name: str) -> RunInfo:
+def _run_info(run: PlanInfo, summary: Mapping[str, Any], journal: Mapping[str, Any], name: str) -> RunInfo:
     experiment = journal.get("experiment") or {}
-    scenario = str(summary.get("scenario") or run.get("scenario") or experiment.get("title") or name)
-    targets = run.get("objectives") or {}
+    scenario = str(summary.get("scenario") or run.scenario or experiment.get("title") or name)
     return RunInfo(
         scenario=scenario,
-        title=str(run.get("title") or experiment.get("title") or scenario),
-        experiment=str(run.get("experiment") or ""),
-        target=str(summary.get("target") or run.get("target") or "unknown"),
-        started_at=_float(run.get("started_at")),
-        ended_at=_float(run.get("ended_at")),
-        targets=tuple((str(k), float(v)) for k, v in targets.items() if _float(v) is not None),
+        title=str(run.title or experiment.get("title") or scenario),
+        experiment=run.experiment,
+        target=str(summary.get("target") or run.target or "unknown"),
+        started_at=run.started_at,
+        ended_at=run.ended_at,
+        targets=tuple(run.objectives.items()),
     )
 
 
@@ -227,20 +227,7 @@ def _objectives(summary: Mapping[str, Any], info: RunInfo, figures: Mapping[str,
 
 def _measured_figures(run_dir: Path) -> dict[str, Any]:
     """Figures of a run without a summary: the last measurement of each kind."""
-    figures: dict[str, Any] = {}
-    for record in _lines(run_dir / "measurements.jsonl"):
-        kind = record.get("kind")
-        for key in _MEASURED_KEYS.get(str(kind), ()):
-            figures[key] = record.get(key)
-        if kind == "rto":
-            figures["outages"] = record.get("outages") or []
-        elif kind == "rpo":
-            figures["lost_writes"] = record.get("lost")
-            figures["in_doubt_writes"] = record.get("in_doubt")
-            figures["ledger"] = {k: v for k, v in record.items() if k not in ("ts", "kind")}
-        elif kind == "scaling":
-            figures["scaling"] = record
-    return figures
+    return Figures.from_measurements(read_measurements(RunFolder(run_dir))).to_dict()
 
 
 def _journal_steps(journal: Mapping[str, Any]) -> tuple[list[Step], bool | None, bool | None]:
@@ -267,7 +254,7 @@ def _step(phase: str, run: Mapping[str, Any]) -> Step:
                 tolerance_met=tolerance if isinstance(tolerance, bool) else None)
 
 
-def _marker_steps(markers: list[dict[str, Any]]) -> tuple[list[Step], bool | None, bool | None]:
+def _marker_steps(markers: list[MarkerRecord]) -> tuple[list[Step], bool | None, bool | None]:
     """Steps of a run without a journal, from activity.start/end markers (an unfinished one is "running")."""
     steps: list[Step] = []
     phase = "method"
@@ -275,19 +262,19 @@ def _marker_steps(markers: list[dict[str, Any]]) -> tuple[list[Step], bool | Non
     met: list[bool | None] = []
     seen_method = False
     for record in markers:
-        kind = str(record.get("kind"))
-        ts = _float(record.get("ts")) or 0.0
-        if kind == "hypothesis.start":
+        kind = record.kind
+        ts = record.ts
+        if kind is MarkerKind.HYPOTHESIS_START:
             phase = "hypothesis after" if seen_method else "hypothesis before"
-        elif kind == "hypothesis.end":
+        elif kind is MarkerKind.HYPOTHESIS_END:
             met.append(bool(record.get("met")))
-        elif kind == "method.start":
+        elif kind is MarkerKind.METHOD_START:
             phase, seen_method = "method", True
-        elif kind == "rollbacks.start":
+        elif kind is MarkerKind.ROLLBACKS_START:
             phase = "rollbacks"
-        elif kind == "activity.start":
+        elif kind is MarkerKind.ACTIVITY_START:
             open_steps[str(record.get("name"))] = (phase, ts, str(record.get("type") or "?"))
-        elif kind == "activity.end":
+        elif kind is MarkerKind.ACTIVITY_END:
             name = str(record.get("name"))
             start_phase, start, step_kind = open_steps.pop(name, (phase, ts, str(record.get("type") or "?")))
             steps.append(Step(start_phase, name, step_kind, str(record.get("status") or "?"), start, ts - start))
@@ -299,18 +286,18 @@ def _marker_steps(markers: list[dict[str, Any]]) -> tuple[list[Step], bool | Non
     return steps, before, after
 
 
-_MARKER_LABELS = {"fault.start": "fault", "fault.end": "fault injected", "rollbacks.start": "rollbacks",
-                  "rollbacks.end": "rolled back", "fault.reverted": "reverted"}
+_MARKER_LABELS = {MarkerKind.FAULT_START: "fault", MarkerKind.FAULT_END: "fault injected",
+                  MarkerKind.ROLLBACKS_START: "rollbacks", MarkerKind.ROLLBACKS_END: "rolled back",
+                  MarkerKind.FAULT_REVERTED: "reverted"}
 
 
-def _markers(records: list[dict[str, Any]]) -> tuple[Marker, ...]:
+def _markers(records: list[MarkerRecord]) -> tuple[Marker, ...]:
     found = []
     for record in records:
-        kind = str(record.get("kind"))
-        ts = _float(record.get("ts"))
-        if kind in _MARKER_LABELS and ts is not None:
+        label = _MARKER_LABELS.get(MarkerKind(record.kind)) if record.kind in _MARKER_LABELS else None
+        if label is not None:
             what = record.get("action") or ""
-            found.append(Marker(ts, kind, f"{_MARKER_LABELS[kind]} {what}".strip()))
+            found.append(Marker(record.ts, str(record.kind), f"{label} {what}".strip()))
     return tuple(found)
 
 
@@ -372,12 +359,12 @@ def load_report_data(run_dir: Path) -> ReportData:
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder {run_dir} does not exist: pass a folder under runs/")
     problems: list[str] = []
-    run = _json(run_dir / "run.json", problems)
+    run = PlanInfo.from_dict(_json(run_dir / "run.json", problems))
     summary = _json(run_dir / "summary.json", problems)
     journal = _json(run_dir / "journal.json", problems)
     info = _run_info(run, summary, journal, run_dir.name)
     figures: Mapping[str, Any] = summary.get("figures") or _measured_figures(run_dir)
-    markers = list(_lines(run_dir / "markers.jsonl"))
+    markers = read_markers(RunFolder(run_dir))
     if journal:
         steps, before, after = _journal_steps(journal)
     else:

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
 
+from aftershock.core.kinds import MarkerKind
+
 OK = "#2e7d32"
 FAIL = "#c62828"
 P50 = "#1565c0"
@@ -26,9 +28,10 @@ P99 = "#6a1b9a"
 GRID = "#e0e0e0"
 AXIS = "#616161"
 PALETTE = ("#1565c0", "#ef6c00", "#2e7d32", "#6a1b9a", "#00838f", "#ad1457", "#5d4037", "#827717")
-MARKER_STYLE = {"fault.start": ("#c62828", "4 2"), "fault.end": ("#ef6c00", "2 2"),
-                "rollbacks.start": ("#1565c0", "4 2"), "rollbacks.end": ("#1565c0", "1 3"),
-                "fault.reverted": ("#757575", "2 2")}
+MARKER_STYLE: dict[str, tuple[str, str]] = {
+    MarkerKind.FAULT_START: ("#c62828", "4 2"), MarkerKind.FAULT_END: ("#ef6c00", "2 2"),
+    MarkerKind.ROLLBACKS_START: ("#1565c0", "4 2"), MarkerKind.ROLLBACKS_END: ("#1565c0", "1 3"),
+    MarkerKind.FAULT_REVERTED: ("#757575", "2 2")}
 
 Point = tuple[float, float | None]
 

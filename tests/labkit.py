@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +40,8 @@ class RunningLab:
     pid: int
     front_door: str
     client: LabClient
+    proc: subprocess.Popen[bytes] | None = None
+    """The supervisor, when this process started it: reaped by :meth:`stop`."""
 
     def status(self) -> dict[str, Any]:
         return self.client.get("status")
@@ -72,13 +75,15 @@ class RunningLab:
     def stop(self) -> None:
         self.client.close()
         stop_lab(self.lab_dir)
+        if self.proc is not None:
+            self.proc.wait(timeout=30)  # stop_lab killed it at the latest: reap it
 
 
 def start_test_lab(lab_dir: Path) -> RunningLab:
     proc = start_lab(lab_dir, detach=True)
     state = read_state(lab_dir)
     assert state is not None
-    return RunningLab(lab_dir, proc.pid, state.front_door_url, LabClient(state.control_url))
+    return RunningLab(lab_dir, proc.pid, state.front_door_url, LabClient(state.control_url), proc)
 
 
 @dataclass

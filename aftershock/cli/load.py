@@ -21,9 +21,11 @@ from rich.table import Table
 
 from aftershock.console import stderr, stdout
 from aftershock.core.errors import AftershockError, UsageError
-from aftershock.core.timeline.analysis import Outage, find_outages, summarize
+from aftershock.core.timeline.outages import Outage, find_outages
 from aftershock.core.timeline.store import Timeline, read_timeline
-from aftershock.load.launcher import SHAPES, LoadConfig, LoadResult, check_reachable, parse_duration, run_load
+from aftershock.core.timeline.summary import summarize
+from aftershock.load.config import SHAPES, LoadConfig, LoadResult, parse_duration
+from aftershock.load.launcher import check_reachable, run_load
 
 FRESH_PREFIX = "fresh:"
 
@@ -99,6 +101,31 @@ def _config_json(config: LoadConfig) -> dict[str, Any]:
     return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()}
 
 
+def _write_record(config: LoadConfig, result: LoadResult, timeline: Timeline) -> None:
+    """``load.json``: arguments, result, summary and outages (all traffic and fresh connections)."""
+    record = {
+        "args": _config_json(config),
+        "result": result.to_json(),
+        "timeline": {
+            "requests": timeline.total,
+            "failures": timeline.failures,
+            "skipped_lines": timeline.skipped_lines,
+        },
+        "summary": [{**asdict(row), "errors": dict(row.errors)} for row in summarize(timeline)],
+        "outages": _outages_json(find_outages(timeline)),
+        "fresh_outages": _outages_json(find_outages(timeline, names=lambda n: n.startswith(FRESH_PREFIX))),
+    }
+    (config.out_dir / "load.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+
+def _print_summary(timeline: Timeline, result: LoadResult) -> None:
+    console = stdout()
+    if not console.is_terminal:  # a log or a pipe: do not squeeze the table into 80 columns
+        console.width = max(console.width, 160)
+    for renderable in render_summary(timeline, result):
+        console.print(renderable)
+
+
 @click.command("load")
 @click.option("--target", default=None, help="lab (default), a target YAML file, or a URL.")
 @click.option("--url", default=None, help="Send the load here instead (e.g. http://127.0.0.1:8080).")
@@ -171,26 +198,8 @@ def load_command(
 
     result = run_load(config, on_started=started)
     timeline = read_timeline(result.timeline_path) if result.timeline_path.exists() else Timeline((), bucket_ms)
-    outages = find_outages(timeline)
-    fresh_outages = find_outages(timeline, names=lambda n: n.startswith(FRESH_PREFIX))
-    record = {
-        "args": _config_json(config),
-        "result": result.to_json(),
-        "timeline": {
-            "requests": timeline.total,
-            "failures": timeline.failures,
-            "skipped_lines": timeline.skipped_lines,
-        },
-        "summary": [{**asdict(row), "errors": dict(row.errors)} for row in summarize(timeline)],
-        "outages": _outages_json(outages),
-        "fresh_outages": _outages_json(fresh_outages),
-    }
-    (config.out_dir / "load.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    console = stdout()
-    if not console.is_terminal:  # a log or a pipe: do not squeeze the table into 80 columns
-        console.width = max(console.width, 160)
-    for renderable in render_summary(timeline, result):
-        console.print(renderable)
+    _write_record(config, result, timeline)
+    _print_summary(timeline, result)
     if result.interrupted:
         err.print(f"interrupted: the timeline so far is in {result.timeline_path}")
         sys.exit(130)

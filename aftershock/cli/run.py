@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.table import Table
@@ -14,10 +13,11 @@ from aftershock.console import stdout
 from aftershock.core import paths
 from aftershock.core.errors import UsageError
 from aftershock.core.journal import outstanding
+from aftershock.core.plan import read_plan
 from aftershock.core.runfolder import RunFolder
-from aftershock.core.target import load_target
-from aftershock.load.launcher import parse_duration
-from aftershock.runner import RunOptions, describe, dry_run_calls, execute, prepare, safety_net
+from aftershock.finish import safety_net
+from aftershock.load.config import parse_duration
+from aftershock.runner import RunOptions, describe, dry_run_calls, execute, prepare
 from aftershock.summary import Summary
 
 
@@ -33,14 +33,15 @@ def print_summary(run: RunFolder, summary: Summary) -> None:
         measured = "not measured" if v.measured is None else f"{round(v.measured, 3):g} {v.unit}"
         table.add_row(v.name, f"<= {v.target:g} {v.unit}", measured, "yes" if v.met else "[red]no[/]")
     console.print(table)
-    ledger = summary.figures.get("ledger")
+    ledger = summary.figures.rpo
     if ledger:
-        console.print(f"ledger: {ledger['acknowledged']} acknowledged, {ledger['kept']} kept, {ledger['lost']} lost, "
-                      f"{ledger['in_doubt']} in doubt; RPO {round(ledger['rpo_s'], 3):g} s")
+        console.print(f"ledger: {ledger.acknowledged} acknowledged, {ledger.kept} kept, {ledger.lost} lost, "
+                      f"{ledger.in_doubt} in doubt; RPO {round(ledger.rpo_s, 3):g} s")
     for key, label in (("traffic_shift_s", "traffic shifted to the other region after"),
                        ("replication_lag_s", "cross-region replication lag before the fault")):
-        if summary.figures.get(key) is not None:
-            console.print(f"{label}: {round(summary.figures[key], 3):g} s")
+        value = summary.figures.figure(key)
+        if value is not None:
+            console.print(f"{label}: {round(value, 3):g} s")
     for error in summary.errors:
         console.print(f"[red]{error}[/]")
     console.print(f"run folder: {run.path}")
@@ -94,8 +95,7 @@ def recover_command(run_folder: Path) -> None:
     run = RunFolder(run_folder)
     if not run.file("run.json").exists():
         raise UsageError(f"{run_folder} is not a run folder (no run.json): pass a folder under runs/")
-    meta: dict[str, Any] = run.read_json("run.json")
-    target = load_target(str(meta.get("env", {}).get("AFTERSHOCK_TARGET") or "lab"))
+    target = read_plan(run).snapshot  # the target as it was when the run started
     pending = outstanding(run)
     if not pending:
         stdout().print("nothing to recover: every injected fault was reverted")
@@ -116,15 +116,17 @@ def demo_command(users: int, out: Path) -> None:
     lab_dir = paths.lab_dir()
     state = read_state(lab_dir)
     started_here = not (state and pid_alive(state.pid))
+    supervisor = None
     if started_here:
         stdout().print("starting the lab ...")
-        start_lab(lab_dir, detach=True)
+        supervisor = start_lab(lab_dir, detach=True)
     try:
         plan = prepare(resolve_experiment("az-outage"), RunOptions(target="lab", users=users, out=out))
         run, summary = execute(plan)
         print_summary(run, summary)
     finally:
-        if started_here:
+        if supervisor is not None:
             stop_lab(lab_dir)
+            supervisor.wait(timeout=30)  # stopped (or killed) by stop_lab: reap it
             stdout().print("lab stopped (start your own with `aftershock lab up --detach`)")
     sys.exit(summary.exit_code)

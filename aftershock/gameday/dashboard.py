@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from aftershock.core.errors import UsageError
+from aftershock.core.kinds import MarkerKind
 from aftershock.core.runfolder import RunFolder
 from aftershock.gameday.snapshot import WINDOW_S, RunWatcher, Snapshot
 
@@ -76,7 +77,7 @@ def _markers(snap: Snapshot) -> Table:
     table = Table.grid(padding=(0, 1))
     shown = snap.markers[-MAX_MARKERS:]
     for marker in shown:
-        style = "red" if marker.kind in ("fault.start", "run.interrupted") else "cyan"
+        style = "red" if marker.kind in (MarkerKind.FAULT_START, MarkerKind.RUN_INTERRUPTED) else "cyan"
         table.add_row(f"T+{marker.at_s:.1f}s", Text(marker.kind, style=style), Text(marker.text, overflow="fold"))
     if not shown:
         table.add_row(Text("none yet", style="dim"))

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from aftershock.bundled import bundled_names, resolve_experiment
 from aftershock.core.errors import UsageError
-from aftershock.load.launcher import parse_duration
+from aftershock.load.config import parse_duration
 from aftershock.objectives import DISRUPTIONS, KNOWN
 
 _EXAMPLE = "see experiments/gamedays/example.yaml"

@@ -34,7 +34,7 @@ from aftershock.gameday.plan import Plan, Step
 from aftershock.gameday.record import Abort, GameDayFolder, GameDayRecord, StepRecord
 from aftershock.gameday.report import step_view, write_gameday_report
 from aftershock.gameday.snapshot import RunWatcher, fault_in_progress
-from aftershock.load.launcher import parse_duration
+from aftershock.load.config import parse_duration
 from aftershock.runner import RunOptions, describe, prepare
 
 ABORT_HINT = "press [a] to abort the step (Ctrl-C too): the fault is rolled back at once"
@@ -254,12 +254,12 @@ class GameDay:
         if run is None:
             return replace(abort, rolled_back=True, killed=child.killed)
         pending = outstanding(run)
-        if pending and child.killed:
-            from aftershock.core.target import load_target
-            from aftershock.runner import safety_net
+        if child.killed:  # the run never finished itself: revert its faults, write its summary and reports here
+            from aftershock.finish import finish_run
 
-            self.console.print("[bold red]the run was killed: reverting its faults here[/]")
-            safety_net(run, load_target(prepared.target))
+            if pending:
+                self.console.print("[bold red]the run was killed: reverting its faults here[/]")
+            finish_run(run, by="gameday")
             pending = outstanding(run)
         return replace(abort, rolled_back=not pending, outstanding=tuple(f.description for f in pending),
                        killed=child.killed)

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from aftershock.core.kinds import MarkerKind, MeasurementKind
 from aftershock.core.runfolder import RunFolder
 from aftershock.core.timeline.model import EMPTY_HISTOGRAM
 from aftershock.core.timeline.store import Timeline, TimelineFollower
@@ -27,8 +28,9 @@ from aftershock.probes.ledger.record import Outcome, read_ledger
 
 WINDOW_S = 5.0
 FAILING_WINDOW_S = 1.0
-FAULT_KINDS = ("fault.start", "fault.end", "fault.aborted", "fault.reverted", "run.interrupted", "rollbacks.start",
-               "rollbacks.end", "target.healthy")
+FAULT_KINDS = (MarkerKind.FAULT_START, MarkerKind.FAULT_END, MarkerKind.FAULT_ABORTED, MarkerKind.FAULT_REVERTED,
+               MarkerKind.RUN_INTERRUPTED, MarkerKind.ROLLBACKS_START, MarkerKind.ROLLBACKS_END,
+               MarkerKind.TARGET_HEALTHY)
 
 
 @dataclass(frozen=True)
@@ -110,32 +112,32 @@ def derive_phase(kinds: list[str], *, failing: bool, done: bool, warm: bool) -> 
     """The phase of a run from its marker kinds (in order) and whether requests are failing now."""
     if done:
         return "done"
-    if "rollbacks.end" in kinds:
+    if MarkerKind.ROLLBACKS_END in kinds:
         return "rolled back"
-    if "rollbacks.start" in kinds or "run.interrupted" in kinds:
+    if MarkerKind.ROLLBACKS_START in kinds or MarkerKind.RUN_INTERRUPTED in kinds:
         return "rolling back"
-    if "fault.start" in kinds:
-        after = kinds[len(kinds) - 1 - kinds[::-1].index("fault.start"):]
-        if "method.end" in after:
+    if MarkerKind.FAULT_START in kinds:
+        after = kinds[len(kinds) - 1 - kinds[::-1].index(MarkerKind.FAULT_START):]
+        if MarkerKind.METHOD_END in after:
             return "steady state"
-        if "fault.end" not in after or failing:
+        if MarkerKind.FAULT_END not in after or failing:
             return "fault"
         return "recovering"
-    return "steady state" if warm or "load.warm" in kinds else "warming up"
+    return "steady state" if warm or MarkerKind.LOAD_WARM in kinds else "warming up"
 
 
 def _marker_text(record: dict[str, Any]) -> str:
     kind = record["kind"]
-    if kind == "fault.start":
+    if kind == MarkerKind.FAULT_START:
         args = ", ".join(f"{k}={v!r}" for k, v in (record.get("args") or {}).items())
         return f"{record.get('action')}({args})"
-    if kind == "fault.end":
+    if kind == MarkerKind.FAULT_END:
         return str(record.get("description") or record.get("action") or "")
-    if kind in ("fault.reverted", "fault.aborted"):
+    if kind in (MarkerKind.FAULT_REVERTED, MarkerKind.FAULT_ABORTED):
         return f"{record.get('action')} by {record.get('by') or 'error: ' + str(record.get('error'))}"
-    if kind == "run.interrupted":
+    if kind == MarkerKind.RUN_INTERRUPTED:
         return str(record.get("signal") or "")
-    if kind == "target.healthy":
+    if kind == MarkerKind.TARGET_HEALTHY:
         return f"after {record.get('waited_s')} s"
     return ""
 
@@ -174,7 +176,7 @@ class RunWatcher:
             name=self.run.path.name, scenario=str(meta.get("scenario") or self.run.path.name),
             elapsed_s=max(0.0, now - started),
             phase=derive_phase(kinds, failing=traffic.failing, done=done, warm=bool(timeline.total)),
-            interrupted="run.interrupted" in kinds, ok_rps=traffic.ok_rps, fail_rps=traffic.fail_rps,
+            interrupted=MarkerKind.RUN_INTERRUPTED in kinds, ok_rps=traffic.ok_rps, fail_rps=traffic.fail_rps,
             p95_ms=traffic.p95_ms, rto=self._rto(fault_at, traffic, now),
             markers=tuple(Marker(m["ts"] - started, m["kind"], _marker_text(m)) for m in markers
                           if m["kind"] in FAULT_KINDS),
@@ -200,7 +202,7 @@ class RunWatcher:
         if fault_at is None:
             return Rto("none")
         measured = [m for m in self.run.records("measurements.jsonl")
-                    if m.get("kind") == "rto" and float(m.get("fault_start") or 0) >= fault_at]
+                    if m.get("kind") == MeasurementKind.RTO and float(m.get("fault_start") or 0) >= fault_at]
         if measured:
             last = measured[-1]
             value = last.get("rto_s")
@@ -239,16 +241,16 @@ def fault_in_progress(markers: list[dict[str, Any]]) -> bool:
     """True between a ``fault.start`` and its ``fault.end`` / ``fault.aborted`` (the injection itself)."""
     open_faults = 0
     for marker in markers:
-        if marker["kind"] == "fault.start":
+        if marker["kind"] == MarkerKind.FAULT_START:
             open_faults += 1
-        elif marker["kind"] in ("fault.end", "fault.aborted"):
+        elif marker["kind"] in (MarkerKind.FAULT_END, MarkerKind.FAULT_ABORTED):
             open_faults = max(0, open_faults - 1)
     return open_faults > 0
 
 
 def _last_fault_start(markers: list[dict[str, Any]]) -> float | None:
-    aborted = {m.get("started_at") for m in markers if m["kind"] == "fault.aborted"}
-    starts = [float(m["ts"]) for m in markers if m["kind"] == "fault.start" and m["ts"] not in aborted]
+    aborted = {m.get("started_at") for m in markers if m["kind"] == MarkerKind.FAULT_ABORTED}
+    starts = [float(m["ts"]) for m in markers if m["kind"] == MarkerKind.FAULT_START and m["ts"] not in aborted]
     return max(starts) if starts else None
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aftershock.core.procs import spawn
-from aftershock.load.launcher import LOG_FILE, LoadConfig, locust_argv, worker_argv
+from aftershock.load.config import LOG_FILE, LoadConfig, locust_argv, worker_argv
 
 
 def _free_port() -> int:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from aftershock.core.errors import FaultRefused, HarnessError
+from aftershock.core.kinds import MarkerKind
 from aftershock.faults.context import ActivityContext
-from aftershock.load.launcher import LoadConfig
+from aftershock.load.config import LoadConfig
 from aftershock.load.session import LoadSession
 
 __all__ = ["load_spike"]
@@ -28,8 +29,8 @@ def load_spike(users: int = 100, duration_s: float = 30.0, task_rate: float = 2.
     session = current_session()
     if session is None:
         raise HarnessError("load_spike needs the aftershock control: declare it in the experiment's controls")
-    ctx = ActivityContext.from_configuration(configuration)
-    out = ctx.run.path / "spike"
+    with ActivityContext.from_configuration(configuration) as ctx:  # its target and run only: the driver is closed
+        out = ctx.run.path / "spike"
     config = LoadConfig(url=ctx.target.front_door.url, out_dir=out, users=users, spawn_rate=float(users),
                         duration_s=duration_s, task_rate=task_rate, fresh_rate=1.0)
     link = ctx.run.path / "timeline-spike.jsonl"
@@ -37,8 +38,8 @@ def load_spike(users: int = 100, duration_s: float = 30.0, task_rate: float = 2.
         out.mkdir(parents=True, exist_ok=True)
         (out / "timeline.jsonl").touch()  # a dangling link would make the run's timeline unreadable
         link.symlink_to(out / "timeline.jsonl")
-    started = ctx.run.mark("fault.start", action="load_spike", args={"users": users, "duration_s": duration_s})
+    started = ctx.run.mark(MarkerKind.FAULT_START, action="load_spike", args={"users": users, "duration_s": duration_s})
     spike = LoadSession.start(config, log_name="locust-spike.log")
     session.extra_loads.append(spike)
-    ctx.run.mark("fault.end", action="load_spike", description=f"+{users} users for {duration_s:g} s")
+    ctx.run.mark(MarkerKind.FAULT_END, action="load_spike", description=f"+{users} users for {duration_s:g} s")
     return {"action": "load_spike", "users": users, "duration_s": duration_s, "started_at": started}

@@ -5,22 +5,13 @@ Layers (none imports Locust; the Locust side is ``loadtests/timeline_plugin.py``
 * :mod:`~aftershock.core.timeline.model` - :class:`Bucket` and :class:`LatencyHistogram`, mergeable pieces.
 * :mod:`~aftershock.core.timeline.store` - the JSON-lines file: :class:`TimelineWriter`, :func:`read_timeline`,
   :class:`TimelineFollower` (live, incremental).
-* :mod:`~aftershock.core.timeline.analysis` - availability, outages, time to recovery, percentiles, summaries.
+* :mod:`~aftershock.core.timeline.windows` - requests in windows: availability and latency percentiles per window.
+* :mod:`~aftershock.core.timeline.outages` - outages and the time from a fault to a sustained recovery.
+* :mod:`~aftershock.core.timeline.summary` - per request name totals (the CLI's table).
 """
 
-from aftershock.core.timeline.analysis import (
-    NameSummary,
-    Outage,
-    Recovery,
-    Window,
-    availability,
-    find_outages,
-    latency_percentiles,
-    summarize,
-    time_to_recovery,
-    windows,
-)
 from aftershock.core.timeline.model import Bucket, LatencyHistogram, merge_buckets
+from aftershock.core.timeline.outages import Outage, Recovery, find_outages, time_to_recovery
 from aftershock.core.timeline.store import (
     TIMELINE_FILE,
     Timeline,
@@ -29,6 +20,8 @@ from aftershock.core.timeline.store import (
     TimelineWriter,
     read_timeline,
 )
+from aftershock.core.timeline.summary import NameSummary, summarize
+from aftershock.core.timeline.windows import Window, availability, latency_percentiles, windows
 
 __all__ = [
     "TIMELINE_FILE",

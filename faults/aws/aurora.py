@@ -1,8 +1,10 @@
 """Aurora: where the writer is, in-region failover, Global Database switchover and failover, and the waits.
 
 - In-region failover: ``failover_db_cluster`` always with an explicit ``TargetDBInstanceIdentifier`` (a reader
-  in another AZ when there is one; chaosaws passes ``None`` and fails), then wait until that instance is the
-  writer and available. (``reboot_db_instance(ForceFailover=True)`` is not used: Aurora ignores ForceFailover.)
+  in another AZ when there is one, the best promotion tier first, as Aurora itself picks; chaosaws passes
+  ``None`` and fails), then wait until that instance is the writer and available.
+  (``reboot_db_instance(ForceFailover=True)`` is not used: Aurora ignores ForceFailover.)
+- A failover already under way (``InvalidDBClusterStateFault``) is a clear refusal, before anything changed.
 - Global: planned ``switchover_global_cluster`` (no data loss) or unplanned
   ``failover_global_cluster(AllowDataLoss=True)``, both with the target cluster's ARN, then wait until the global
   cluster's writer member is in the target region and no failover is in progress.
@@ -14,10 +16,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from aftershock.core.errors import FaultRefused, HarnessError
 from aftershock.core.target import DbCluster, Target
@@ -113,8 +118,9 @@ class Aurora:
         """Fail the writer cluster over to a reader (in another AZ when possible); returns (old, new instance)."""
         old = self.writer()
         _, described = self.cluster_writer(old.region, old.cluster)
-        readers = [m["DBInstanceIdentifier"] for m in described.get("DBClusterMembers", [])
-                   if not m.get("IsClusterWriter")]
+        members = sorted((int(m.get("PromotionTier", 1)), m["DBInstanceIdentifier"])
+                         for m in described.get("DBClusterMembers", []) if not m.get("IsClusterWriter"))
+        readers = [name for _, name in members]  # the best promotion tier first, then by name
         avoid = away_from_az or old.az
         other_az = [r for r in readers if self.instance_az(old.region, r) != avoid]
         candidates = other_az if away_from_az else (other_az or readers)
@@ -122,9 +128,10 @@ class Aurora:
             where = f" outside {away_from_az}" if away_from_az else ""
             raise FaultRefused(f"cluster {old.cluster} in {old.region} has no reader{where} to fail over to: "
                                "add a reader instance in another AZ")
-        target_instance = sorted(candidates)[0]
-        self._rec.write(self._rds(old.region), "failover_db_cluster", DBClusterIdentifier=old.cluster,
-                        TargetDBInstanceIdentifier=target_instance)
+        target_instance = candidates[0]
+        with _refused_while_busy(old.cluster):
+            self._rec.write(self._rds(old.region), "failover_db_cluster", DBClusterIdentifier=old.cluster,
+                            TargetDBInstanceIdentifier=target_instance)
         if not self._rec.dry_run:
             self._wait(f"instance {target_instance} to become the writer of {old.cluster}",
                        lambda: self._is_cluster_writer(old.region, old.cluster, target_instance))
@@ -147,15 +154,35 @@ class Aurora:
             raise FaultRefused(f"the global writer is already in {to_region}: nothing to move")
         arn = self.describe_cluster(to_region, self.cluster(to_region).name)["DBClusterArn"]
         rds = self._rds(from_region)
+        with _refused_while_busy(self._db.global_cluster):
+            self._move(rds, arn, allow_data_loss=allow_data_loss)
+        if not self._rec.dry_run:
+            self._wait(f"the global writer to move to {to_region}", lambda: self._global_writer_in(to_region))
+        return from_region
+
+    def _move(self, rds: Any, arn: str, *, allow_data_loss: bool) -> None:
         if allow_data_loss:
             self._rec.write(rds, "failover_global_cluster", GlobalClusterIdentifier=self._db.global_cluster,
                             TargetDbClusterIdentifier=arn, AllowDataLoss=True)
         else:
             self._rec.write(rds, "switchover_global_cluster", GlobalClusterIdentifier=self._db.global_cluster,
                             TargetDbClusterIdentifier=arn)
+
+    def restore_writer(self, to_region: str) -> bool:
+        """Revert of a switchover or failover: the global writer back in ``to_region``. A move under way (the
+        rollback was interrupted while it waited) is waited for, never started twice; returns whether it moved."""
+        if self.global_cluster() is None:
+            raise FaultRefused(f"target {self._target.name!r} has no database.global_cluster: nothing to restore")
         if not self._rec.dry_run:
-            self._wait(f"the global writer to move to {to_region}", lambda: self._global_writer_in(to_region))
-        return from_region
+            self._wait("the global cluster to finish its switchover or failover", self._global_settled)
+        if self.writer_region() == to_region:
+            return False
+        self.switchover(to_region)
+        return True
+
+    def _global_settled(self) -> bool:
+        glob = self.global_cluster() or {}
+        return glob.get("Status") == "available" and not (glob.get("FailoverState") or {}).get("Status")
 
     def switchover(self, to_region: str) -> str:
         """Planned switchover; returns the region the writer left."""
@@ -197,3 +224,16 @@ class Aurora:
                 raise HarnessError(f"timed out after {self._timeout_s:.0f} s waiting for {what}: check the RDS "
                                    "console/events, or raise aws.wait_timeout_s in the target file")
             self._sleep(self._poll_s)
+
+
+@contextlib.contextmanager
+def _refused_while_busy(what: str | None) -> Iterator[None]:
+    """``InvalidDBClusterStateFault`` (a failover or switchover already running) as a refusal."""
+    try:
+        yield
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("InvalidDBClusterStateFault",
+                                                             "InvalidGlobalClusterStateFault"):
+            raise
+        raise FaultRefused(f"{what} is busy (a failover or switchover is already running): wait until it is "
+                           "available again, then retry") from exc

@@ -7,13 +7,18 @@
 - While a fault runs, :meth:`CallRecorder.fault` keeps an *in-flight* entry in the fault journal
   (``faults.jsonl``) holding the reverts of the steps started so far, updated before each step. A crash of the
   harness in the middle of a fault therefore leaves an outstanding fault that ``aftershock recover`` reverts;
-  a fault that fails halfway is reverted by the experiment's rollback. When the fault returns, the in-flight
-  entry is closed (its reverts are then in the fault's own journal entry, written by ``aftershock.faults.actions``).
+  a fault that fails halfway is reverted by the experiment's rollback. The in-flight entry stays outstanding after
+  the fault returns: the driver hands its id over in ``FaultOutcome.in_flight_id`` and the fault's own journal
+  entry (written by ``aftershock.faults.actions``) supersedes it, so a harness killed in between loses nothing.
   Reverts are idempotent, so reverting a step that never ran is harmless.
+- Reverts run outside :meth:`CallRecorder.fault`: a revert never writes an in-flight entry, so an interrupted
+  rollback leaves only the fault outstanding, and ``aftershock recover`` finishes the rollback (it never
+  re-applies the fault).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,7 +28,7 @@ from typing import Any, TypeVar
 
 from aftershock.core.journal import FaultJournal
 from aftershock.core.runfolder import RunFolder
-from aftershock.faults.outcome import RevertCall
+from aftershock.faults.outcome import FaultOutcome, RevertCall
 
 CALLS = "aws-calls.jsonl"
 T = TypeVar("T")
@@ -53,6 +58,7 @@ class InFlight:
     action: str
     fault_id: str = field(default_factory=lambda: "inflight-" + uuid.uuid4().hex[:10])
     reverts: tuple[RevertCall, ...] = ()
+    written: bool = False
 
     def set(self, *reverts: RevertCall) -> None:
         """The reverts that undo everything up to (and including) the next step."""
@@ -61,12 +67,17 @@ class InFlight:
         if run is None or self.recorder.dry_run:
             return
         FaultJournal(run).in_flight(self.fault_id, self.action, reverts)
+        self.written = True
+
+    def hand_over(self, outcome: FaultOutcome) -> FaultOutcome:
+        """``outcome``, naming this in-flight entry (outstanding until the fault's own entry supersedes it)."""
+        return dataclasses.replace(outcome, in_flight_id=self.fault_id if self.written else None)
 
 
 class CallRecorder:
     """Makes, records and (in a dry run) lists API calls."""
 
-    def __init__(self, run: RunFolder | None, *, guard: Callable[[str], None], dry_run: bool = False,
+    def __init__(self, run: RunFolder | None, *, guard: Callable[[str, str], None], dry_run: bool = False,
                  echo: Callable[[str], None] | None = None) -> None:
         self.run = run
         self.dry_run = dry_run
@@ -104,7 +115,7 @@ class CallRecorder:
 
     # -- anything (Kubernetes) -----------------------------------------------------------------------
     def mutate(self, call: ApiCall, do: Callable[[], T], dry_result: T) -> T:
-        self._guard(call.region)
+        self._guard(call.region, call.service)
         if self.dry_run:
             self._list(call)
             self._write("planned", call)
@@ -122,16 +133,21 @@ class CallRecorder:
         """List a read-only non-boto3 call in a dry run."""
         self._list(call)
 
+    def note(self, line: str) -> None:
+        """Say what a fault will touch or leave alone (echoed in a dry run, kept in ``aws-calls.jsonl``)."""
+        if self.dry_run and self._echo is not None:
+            self._echo(f"dry run: {line}")
+        if self.run is not None:
+            self.run.append(CALLS, {"ts": time.time(), "event": "note", "fault": self._fault.fault_id
+                                    if self._fault else None, "note": line})
+
     @contextmanager
     def fault(self, action: str) -> Iterator[InFlight]:
-        """Keep an in-flight journal entry while a fault is injected; closed when it returns."""
+        """Keep an in-flight journal entry while a fault is injected. It is not closed here: the fault's own
+        entry supersedes it (see :meth:`InFlight.hand_over`), so it never leaves a gap."""
         inflight = InFlight(self, action)
         self._fault = inflight
         try:
             yield inflight
-            # reached only when the fault returned; on an exception the entry stays outstanding
-            if self.run is not None and inflight.reverts and not self.dry_run:
-                FaultJournal(self.run).reverted(inflight.fault_id, inflight.action,
-                                                by="aws-driver: injected completely, reverts handed to the fault")
         finally:
             self._fault = None

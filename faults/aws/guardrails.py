@@ -1,9 +1,9 @@
 """Guardrails: which AWS account and regions a fault may touch, checked before any mutating call.
 
 The account comes from STS ``GetCallerIdentity`` (asked once per driver); it must be one of the target's
-``aws.allowed_account_ids``. A region must be one of the target's regions, or the Global Accelerator API region
-for the front door's calls. A refusal raises :class:`~aftershock.core.errors.FaultRefused` naming the culprit and the
-fix.
+``aws.allowed_account_ids``. A region must be one of the target's regions; the Global Accelerator API region
+(``aws.ga_region``) is allowed for Global Accelerator calls only (an EC2 call there is refused). A refusal
+raises :class:`~aftershock.core.errors.FaultRefused` naming the culprit and the fix.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import threading
 from aftershock.core.errors import FaultRefused
 from aftershock.core.target import Target
 from aftershock.faults.aws.session import AwsSessions
+
+GLOBAL_ACCELERATOR = "globalaccelerator"
 
 
 class Guardrails:
@@ -42,13 +44,21 @@ class Guardrails:
                 self._account = str(sts.get_caller_identity()["Account"])
             return self._account
 
-    def ensure(self, *regions: str) -> None:
-        """Raise :class:`FaultRefused` unless every region is allowed and the caller's account is allowed."""
+    def ensure(self, *regions: str, service: str | None = None) -> None:
+        """Raise :class:`FaultRefused` unless every region is allowed (for ``service``: the GA API region only for
+        Global Accelerator) and the caller's account is allowed."""
         for region in regions:
-            if region not in self.regions and region != self._aws.ga_region:
+            if region in self.regions:
+                continue
+            if region == self._aws.ga_region and service == GLOBAL_ACCELERATOR:
+                continue
+            if region == self._aws.ga_region:
                 raise FaultRefused(
-                    f"refused: region {region} is not a region of target {self._target.name!r} "
-                    f"({', '.join(self.regions)}): use one of them or add it to the target file")
+                    f"refused: {service or 'a'} call in {region}, which target {self._target.name!r} allows for "
+                    f"Global Accelerator only (aws.ga_region); its regions are {', '.join(self.regions)}")
+            raise FaultRefused(
+                f"refused: region {region} is not a region of target {self._target.name!r} "
+                f"({', '.join(self.regions)}): use one of them or add it to the target file")
         account = self.account()
         if account not in self._aws.allowed_account_ids:
             raise FaultRefused(

@@ -4,8 +4,8 @@ They find the run through the experiment's configuration (see :mod:`aftershock.f
 
 * ``aftershock_run_dir`` (else ``$AFTERSHOCK_RUN_DIR``): the run folder holding ``ledger.jsonl``;
 * ``aftershock_run_id`` (optional): which run of the ledger; by default the only run the file holds;
-* ``aftershock_target`` (else ``$AFTERSHOCK_TARGET``, else ``lab``): the target whose global writer endpoint is
-  read back (the driver gives the writer's conninfo).
+* the target of the run's plan (``run.json``): its global writer endpoint is read back (the driver gives the
+  writer's conninfo).
 
 Example (experiment JSON)::
 
@@ -16,10 +16,13 @@ Example (experiment JSON)::
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from aftershock.core.measurements import RpoMeasurement, last_measurement, record_measurement
+from aftershock.core.runfolder import RunFolder
 from aftershock.faults.context import ActivityContext, run_folder
 from aftershock.probes.ledger.readback import LedgerError, read_back
 from aftershock.probes.ledger.record import Outcome, read_ledger
@@ -35,11 +38,24 @@ def ledger_result(timeout_s: float = 30.0, configuration: dict[str, Any] | None 
     :meth:`aftershock.probes.ledger.readback.LedgerResult.to_dict`
     (``lost``, ``rpo_s``, ``lost_seqs``, ``rpo_definition``, ...). ``secrets`` is unused: the password comes from
     the target (``database.password_from``).
+
+    The result is recorded in the run folder (an ``rpo`` measurement): the ledger is read back once per run, and
+    the summary reuses it.
     """
-    run_dir = _run_dir(configuration)
-    run_id = _run_id(configuration, run_dir)
-    conninfo = ActivityContext.from_configuration(configuration).driver.writer_conninfo()
-    return read_back(conninfo, run_dir, run_id, timeout_s=timeout_s).to_dict()
+    run = run_folder(configuration)
+    return read_back_once(run, timeout_s=timeout_s, run_id=_run_id(configuration, run.path)).fields()
+
+
+def read_back_once(run: RunFolder, *, timeout_s: float = 30.0, run_id: str = "") -> RpoMeasurement:
+    """The run's ``rpo`` measurement: recorded already, or read back from the writer now and recorded."""
+    previous = last_measurement(run, RpoMeasurement)
+    if previous is not None:
+        return previous
+    run_id = run_id or _run_id(None, run.path)
+    with ActivityContext.for_run(run) as ctx:
+        conninfo = ctx.driver.writer_conninfo()
+    result = read_back(conninfo, run.path, run_id, timeout_s=timeout_s)
+    return record_measurement(run, RpoMeasurement.from_record({"ts": time.time(), **result.to_dict()}))
 
 
 def ledger_progress(configuration: dict[str, Any] | None = None,

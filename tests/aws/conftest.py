@@ -51,6 +51,7 @@ class FakeKube:
         self.deployments: dict[tuple[str, str], dict[str, Any]] = {}
         self.hpas: dict[tuple[str, str], dict[str, Any]] = {}
         self.mutations: list[tuple[str, str]] = []
+        self.authorizations: list[str] = []
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
@@ -114,6 +115,7 @@ class FakeKube:
                                  "code": 404, "message": f"{self.path} not found"})
 
             def do_GET(self) -> None:
+                kube.authorizations.append(self.headers.get("Authorization", ""))
                 url = urlparse(self.path)
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 selector = query.get("labelSelector", "")
@@ -276,9 +278,10 @@ class Stack:
     other_vpc_instance: str
     subnets: dict[str, list[str]]
     custom_acl: str
-    instances: dict[str, str]           # AZ -> instance id (east VPC)
+    instances: dict[str, str]           # AZ -> instance id (east VPC), not in any ASG
     asg: str
     tg_arn: str
+    asg_instance: str = ""              # the ASG's instance (moto puts it in the first subnet: us-east-1a)
 
     def driver(self, **kw: Any) -> AwsDriver:
         sessions = AwsSessions(self.target.aws, session_factory=self.session) if self.target.aws else None
@@ -309,13 +312,17 @@ class Stack:
         res = self.client("ec2").describe_instances()["Reservations"]
         return {i["InstanceId"]: i["State"]["Name"] for r in res for i in r["Instances"]}
 
-    def suspended(self) -> list[str]:
-        g = self.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[self.asg])
+    def suspended(self, asg: str = "") -> list[str]:
+        g = self.client("autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[asg or self.asg])
         return sorted(p["ProcessName"] for p in g["AutoScalingGroups"][0].get("SuspendedProcesses", []))
+
+    def asg_subnets(self) -> dict[str, str]:
+        groups = self.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
+        return {g["AutoScalingGroupName"]: g["VPCZoneIdentifier"] for g in groups}
 
     def snapshot(self) -> dict[str, Any]:
         return {"nacls": self.nacl_of_subnets(), "acl_ids": self.acl_ids(), "instances": self.instance_states(),
-                "suspended": self.suspended(), "dials": dict(self.fakes.dials),
+                "suspended": self.suspended(), "asg_subnets": self.asg_subnets(), "dials": dict(self.fakes.dials),
                 "cordoned": {c: k.cordoned() for c, k in self.kube.items()}}
 
 
@@ -389,6 +396,8 @@ def stack(aws_env: str, tmp_path: Path) -> Iterator[Stack]:
                                   LaunchTemplate={"LaunchTemplateName": "nodes"},
                                   VPCZoneIdentifier=",".join(s[0] for s in subnets.values()))
     asg.suspend_processes(AutoScalingGroupName="shop-nodes", ScalingProcesses=["AddToLoadBalancer"])
+    [asg_instance] = [i["InstanceId"] for g in asg.describe_auto_scaling_groups()["AutoScalingGroups"]
+                      for i in g["Instances"]]
 
     elb = session.client("elbv2", region_name=EAST)
     tg_arn = elb.create_target_group(Name="shop", Protocol="HTTP", Port=80, VpcId=vpc,
@@ -429,7 +438,7 @@ def stack(aws_env: str, tmp_path: Path) -> Iterator[Stack]:
     target = _target(vpc, kubeconfig, tg_arn, secret_arn)
     try:
         yield Stack(target, fakes, kubes, kubeconfig, RunFolder(run_path), vpc, other_instance, subnets,
-                    custom_acl, instances, "shop-nodes", tg_arn, shared)
+                    custom_acl, instances, "shop-nodes", tg_arn, asg_instance=asg_instance, botocore_session=shared)
     finally:
         for k in kubes.values():
             k.stop()

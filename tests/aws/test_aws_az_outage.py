@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aftershock.core.journal import outstanding
+from aftershock.core.target import AzOutageSettings
 from aftershock.faults.reverts import record_injected, revert_outstanding
 
 AZ = "us-east-1a"
@@ -32,9 +33,12 @@ def test_az_outage_blackholes_stops_cordons_fails_over_and_reverts_exactly(stack
     assert all(e["RuleAction"] == "deny" for e in entries)  # nothing allowed: a custom ACL without rules
     states = stack.instance_states()
     stopped = sorted(i for i, s in states.items() if s == "stopped")
-    assert stack.instances[AZ] in stopped and stack.instances["us-east-1b"] not in stopped
+    assert stopped == [stack.asg_instance]  # the instance of asg_names in the AZ, nothing else
+    assert states[stack.instances[AZ]] == "running"  # in the AZ but in no ASG of asg_names (a bastion): untouched
     assert states[stack.other_vpc_instance] == "running"  # outside the target's VPC: untouched
-    assert stack.suspended() == ["AZRebalance", "AddToLoadBalancer", "HealthCheck", "Launch", "ReplaceUnhealthy"]
+    # the ASG loses the AZ's subnets only; its other AZs keep every process (nothing more is suspended)
+    assert stack.asg_subnets()["shop-nodes"] == f"{stack.subnets['us-east-1b'][0]},{stack.subnets['us-east-1c'][0]}"
+    assert stack.suspended() == ["AddToLoadBalancer"]
     assert stack.kube["east"].cordoned() == {"node-a1", "node-a2"}
     assert sorted(n for _, n in stack.kube["east"].pods) == ["other-1", "shop-2"]  # shop pods of the AZ deleted
     assert outcome.details["writer_failover"] == {"from": "east-1", "to": "east-2"}
@@ -43,13 +47,13 @@ def test_az_outage_blackholes_stops_cordons_fails_over_and_reverts_exactly(stack
 
     # the revert is recorded with plain JSON args; it restores everything exactly
     [fault] = outstanding(stack.run)
-    assert fault.reverts[0].args["asgs"] == {"shop-nodes": ["Launch", "AZRebalance", "HealthCheck",
-                                                            "ReplaceUnhealthy"]}
+    assert fault.reverts[0].args["asg_subnets"] == {"shop-nodes": before["asg_subnets"]["shop-nodes"]}
+    assert fault.reverts[0].args["asgs"] == {}
     assert fault.reverts[0].args["nodes"] == [{"context": "east", "node": "node-a1"}]
     done = revert_outstanding(stack.run, stack.driver(), by="rollback")
 
     assert done and done[0].startswith(f"AZ {AZ} (us-east-1) restored")
-    assert stack.snapshot() == before  # every ACL association, instance state, process, node as before
+    assert stack.snapshot() == before  # every ACL association, instance state, ASG subnet, node as before
     assert driver.observe().azs_down == ()
 
 
@@ -72,7 +76,7 @@ def test_dry_run_lists_every_call_and_changes_nothing(stack: Any) -> None:
     writes = [line for line in lines if line.startswith("dry run: WRITE")]
     ops = [w.split()[4].split("(")[0] for w in writes]
     assert ops == ["create_network_acl", "replace_network_acl_association", "replace_network_acl_association",
-                   "patch_node", "delete_namespaced_pod", "delete_namespaced_pod", "suspend_processes",
+                   "patch_node", "delete_namespaced_pod", "delete_namespaced_pod", "update_auto_scaling_group",
                    "stop_instances", "failover_db_cluster"]
     assert any("read  ec2@us-east-1 describe_network_acls" in line for line in lines)
     events = [r["event"] for r in stack.run.records("aws-calls.jsonl")]
@@ -102,7 +106,7 @@ def test_fis_mode_starts_the_template_and_stop_reverts_it(stack: Any) -> None:
         targets={"i": {"resourceType": "aws:ec2:instance", "selectionMode": "ALL",
                        "resourceTags": {"AzImpairmentPower": "StopInstances"}}})["experimentTemplate"]["id"]
     aws = stack.target.aws.model_copy(update={
-        "az_outage": "fis",
+        "az_outage": AzOutageSettings(mode="fis"),
         "regions": (stack.target.aws.regions[0].model_copy(update={"fis_templates": {AZ: template}}),)})
     stack.target = stack.target.model_copy(update={"aws": aws})
     before = stack.snapshot()

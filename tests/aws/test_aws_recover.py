@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 
 from aftershock.core.journal import outstanding
+from aftershock.core.plan import write_plan
 from aftershock.core.runfolder import RunFolder
 from aftershock.core.target import dump_target
 from aftershock.faults import actions
 from aftershock.faults.reverts import revert_outstanding
+from aftershock.planning import resolve_plan
 
 
 def test_fault_through_the_actions_then_recover_from_the_run_folder(stack: Any, tmp_path: Path,
@@ -22,8 +24,8 @@ def test_fault_through_the_actions_then_recover_from_the_run_folder(stack: Any, 
     before = stack.snapshot()
 
     # the experiment's action, as chaostoolkit calls it: the driver comes from the registry (kind: aws)
-    result = actions.az_outage(az="us-east-1a", configuration={
-        "aftershock_target": str(target_file), "aftershock_run_dir": str(stack.run.path)})
+    write_plan(stack.run, resolve_plan({}, experiment="az.yaml", target_ref=str(target_file)))  # `aftershock run`
+    result = actions.az_outage(az="us-east-1a", configuration={"aftershock_run_dir": str(stack.run.path)})
     assert result["reverts"] == ["az_restore"]
     assert stack.snapshot() != before
     # ... the harness dies here. `aftershock recover` builds a new driver from the target and the run folder

@@ -86,13 +86,23 @@ def test_cut_replication_then_failover_loses_exactly_what_the_ledger_says(lab: R
 def test_plain_chaos_run_works_from_any_directory(lab: RunningLab, tmp_path: Path) -> None:
     """`chaos run experiments/X.yaml` (no aftershock CLI): same control, its own run folder under ./runs."""
     lab.wait_healthy()
-    experiment = next(p for p in EXPERIMENTS if p.stem == "region-evacuation")
+    source = next(p for p in EXPERIMENTS if p.stem == "region-evacuation")
+    data = yaml.safe_load(source.read_text())
+    data["configuration"]["aftershock_users"] = 10  # settings come from the experiment (no env overrides)
+    experiment = tmp_path / "experiments" / source.name
+    experiment.parent.mkdir()
+    experiment.write_text(yaml.safe_dump(data, sort_keys=False))
     result = subprocess.run([str(Path(sys.executable).with_name("chaos")), "--no-log-file", "run",
                              "--rollback-strategy", "always", str(experiment)], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=300, env={**os.environ, "AFTERSHOCK_USERS": "10"})
+                            text=True, timeout=300,
+                            env={k: v for k, v in os.environ.items() if k != "AFTERSHOCK_RUN_DIR"})
     assert result.returncode == 0, result.stdout + result.stderr
     [run] = list((tmp_path / "runs").iterdir())
     summary = json.loads((run / "summary.json").read_text())
     assert summary["passed"] and summary["figures"]["traffic"], summary
+    plan = json.loads((run / "run.json").read_text())
+    assert (plan["runner"], plan["target_ref"], plan["load"]["users"]) == ("chaos run", "lab", 10)
+    finished = [line for line in (run / "markers.jsonl").read_text().splitlines() if '"run.finished"' in line]
+    assert len(finished) == 1, "post-processing exactly once"
     assert (run / "timeline.jsonl").stat().st_size > 0 and (run / "report.html").exists()
     lab.wait_healthy(timeout=30)

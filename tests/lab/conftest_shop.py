@@ -1,6 +1,6 @@
 """Fixtures for the shop tests: a throwaway PostgreSQL 16 (pgserver's binaries) and shop settings.
 
-Imported explicitly by the ``test_shop_*.py`` files (``from conftest_shop import ...``), so it does not
+Imported explicitly by the ``test_shop_*.py`` files (``from tests.lab.conftest_shop import ...``), so it does not
 interfere with the shared ``tests/lab/conftest.py``.
 """
 

@@ -11,7 +11,7 @@ from aftershock.core.errors import FaultRefused
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from conftest import DbLab
+    from tests.lab.conftest import DbLab
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -10,7 +10,7 @@ import pytest
 from aftershock.lab.db import NodeRole
 
 if TYPE_CHECKING:
-    from conftest import DbLab
+    from tests.lab.conftest import DbLab
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest_envoy import SLOW, running_lab
 
 from aftershock.core.errors import LabError
 from aftershock.lab.envoy import AccessLogFollower, read_access_log
+from tests.lab.conftest_envoy import SLOW, running_lab
 
 _LINE = {
     "start": "1732190000.123456",

@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from conftest_envoy import serving_lab
-
 from aftershock.lab.envoy.models import ALB_LAB_HEALTH
+from tests.lab.conftest_envoy import serving_lab
 
 SLACK_S = 1.5  # scheduling noise on 2 shared cores
 

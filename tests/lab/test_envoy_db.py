@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest_envoy import greeting_via, running_lab
+from tests.lab.conftest_envoy import greeting_via, running_lab
 
 
 def test_writer_endpoint_moves_new_connections_and_keeps_old_ones(tmp_path: Path) -> None:

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest_envoy import serving_lab
 
 from aftershock.core.errors import FaultRefused
 from aftershock.lab.envoy import config
 from aftershock.lab.envoy.models import ALB_LAB_HEALTH, GA_LAB_HEALTH
 from aftershock.lab.events import read_events
+from tests.lab.conftest_envoy import serving_lab
 
 
 def test_dial_zero_sends_traffic_to_the_secondary_without_restart(tmp_path: Path) -> None:

@@ -8,7 +8,12 @@ import time
 import httpx
 import psycopg
 import pytest
-from conftest_shop import (  # noqa: F401  (fixtures)
+
+from aftershock.lab.ports import free_port
+from aftershock.lab.shop import tokens
+from aftershock.lab.shop.app import create_app
+from aftershock.lab.shop.schema import product_row
+from tests.lab.conftest_shop import (  # noqa: F401  (fixtures)
     TOKEN_KEY,
     PostgresServer,
     login,
@@ -17,11 +22,6 @@ from conftest_shop import (  # noqa: F401  (fixtures)
     seeded_pg,
     shop_settings,
 )
-
-from aftershock.lab.ports import free_port
-from aftershock.lab.shop import tokens
-from aftershock.lab.shop.app import create_app
-from aftershock.lab.shop.schema import product_row
 
 IDENTITY = {"x-pod": "shop-test-pod", "x-region": "us-east-1", "x-az": "us-east-1a"}
 

@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 
 import httpx
-from conftest_shop import (  # noqa: F401  (fixtures)
+
+from aftershock.lab.ports import free_port
+from tests.lab.conftest_shop import (  # noqa: F401  (fixtures)
     PostgresServer,
     pg_password,
     seeded_pg,
@@ -18,8 +20,6 @@ from conftest_shop import (  # noqa: F401  (fixtures)
     stop_pod,
     wait_ready,
 )
-
-from aftershock.lab.ports import free_port
 
 
 def test_pod_serves_and_drains_on_sigterm(seeded_pg: PostgresServer, tmp_path: Path) -> None:  # noqa: F811

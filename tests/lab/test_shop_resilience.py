@@ -11,7 +11,11 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from conftest_shop import (  # noqa: F401  (fixtures)
+
+from aftershock.core.procs import children_of
+from aftershock.lab.ports import free_port
+from aftershock.lab.shop.schema import load_schema_and_seed
+from tests.lab.conftest_shop import (  # noqa: F401  (fixtures)
     PostgresServer,
     pg_password,
     private_pg,
@@ -19,10 +23,6 @@ from conftest_shop import (  # noqa: F401  (fixtures)
     stop_pod,
     wait_ready,
 )
-
-from aftershock.core.procs import children_of
-from aftershock.lab.ports import free_port
-from aftershock.lab.shop.schema import load_schema_and_seed
 
 POD = "shop-us-east-1a-resilience"
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import psycopg
-from conftest_shop import PostgresServer, pg_password, private_pg  # noqa: F401  (fixtures)
 
 from aftershock.lab.shop.schema import load_schema_and_seed, password_hash, product_row
+from tests.lab.conftest_shop import PostgresServer, pg_password, private_pg  # noqa: F401  (fixtures)
 
 
 def test_seed_default_size_is_fast_and_deterministic(private_pg: PostgresServer) -> None:  # noqa: F811

@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from loadkit import Procs, StandinShop, free_port
+
+from tests.load.loadkit import Procs, StandinShop, free_port
 
 
 @pytest.fixture

@@ -10,10 +10,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from loadkit import Procs, StandinShop, locust_cmd, wait_for
-
-from aftershock.core.timeline.analysis import find_outages, time_to_recovery
+from aftershock.core.timeline.outages import find_outages, time_to_recovery
 from aftershock.core.timeline.store import TimelineFollower, read_timeline
+from tests.load.loadkit import Procs, StandinShop, locust_cmd, wait_for
 
 TOLERANCE_MS = 100.0
 STATEFUL = ("POST /api/checkout", "GET /api/orders/{id}")  # the stand-in forgets carts/orders on restart

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from loadkit import REPO, Procs, StandinShop, free_port, locust_processes_for, wait_for
 
 from aftershock.core.timeline.store import TimelineFollower, read_timeline
-from aftershock.load.launcher import parse_duration
+from aftershock.load.config import parse_duration
+from tests.load.loadkit import REPO, Procs, StandinShop, free_port, locust_processes_for, wait_for
 
 CLI = [sys.executable, "-m", "aftershock", "load"]
 

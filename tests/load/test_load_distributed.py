@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from loadkit import Procs, StandinShop, locust_processes_for
-
 from aftershock.core.timeline.store import read_timeline
-from aftershock.load.launcher import LoadConfig, LoadResult, run_load, worker_argv
+from aftershock.load.config import LoadConfig, LoadResult, worker_argv
+from aftershock.load.launcher import run_load
+from tests.load.loadkit import Procs, StandinShop, locust_processes_for
 
 
 def sources(timeline_file: Path) -> set[str]:

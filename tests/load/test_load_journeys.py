@@ -7,11 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from loadkit import REPO, Procs, StandinShop, free_port, locust_cmd
 
 from aftershock.core.timeline.store import read_timeline
-
-sys.path.append(str(REPO / "tests" / "lab"))  # conftest_shop: the lab tests' PostgreSQL + pod helpers
+from tests.lab import conftest_shop as shop_kit  # the lab tests' PostgreSQL + pod helpers
+from tests.load.loadkit import REPO, Procs, StandinShop, free_port, locust_cmd
 
 ROUTES = {
     "GET /api/products",
@@ -50,7 +49,6 @@ def test_every_route_is_driven_and_validated(shop: StandinShop, procs: Procs, tm
 def test_against_the_real_shop_pod(procs: Procs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real ``aftershock.lab.shop`` pod on a throwaway PostgreSQL seeded like the lab (3000 products,
     5000 users)."""
-    shop_kit = pytest.importorskip("conftest_shop")  # tests/lab/conftest_shop.py, on sys.path below
     from aftershock.lab.shop.schema import load_schema_and_seed
 
     monkeypatch.setenv("PGPASSWORD", shop_kit.DB_PASSWORD)  # restored after the test

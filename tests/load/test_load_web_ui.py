@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 import httpx
-from loadkit import REPO, Procs, StandinShop, free_port, wait_for
+
+from tests.load.loadkit import REPO, Procs, StandinShop, free_port, wait_for
 
 
 def test_locustfile_runs_on_its_own_with_the_web_ui(shop: StandinShop, procs: Procs, tmp_path: Path) -> None:

@@ -5,16 +5,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aftershock.core.timeline.analysis import (
-    availability,
-    find_outages,
-    latency_percentiles,
-    summarize,
-    time_to_recovery,
-    windows,
-)
 from aftershock.core.timeline.model import Bucket
+from aftershock.core.timeline.outages import find_outages, time_to_recovery
 from aftershock.core.timeline.store import Timeline
+from aftershock.core.timeline.summary import summarize
+from aftershock.core.timeline.windows import availability, latency_percentiles, windows
 
 T0 = 1_700_000_000_000
 

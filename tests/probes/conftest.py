@@ -238,7 +238,6 @@ class LabHome:
 @pytest.fixture
 def lab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LabHome:
     monkeypatch.setenv("AFTERSHOCK_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("AFTERSHOCK_TARGET", raising=False)
     home = LabHome(tmp_path / "home")
     home.lab_dir.mkdir(parents=True)
     return home

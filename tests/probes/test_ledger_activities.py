@@ -9,12 +9,15 @@ from typing import TYPE_CHECKING
 import pytest
 
 from aftershock.core.errors import HarnessError
+from aftershock.core.plan import write_plan
+from aftershock.core.runfolder import RunFolder
+from aftershock.planning import resolve_plan
 from aftershock.probes.ledger import activities as ledger_activities
 from aftershock.probes.ledger.readback import LedgerError, LedgerWriter, read_back
 from aftershock.probes.ledger.record import LEDGER_FILE, format_line
 
 if TYPE_CHECKING:
-    from conftest import LabHome, LedgerLab
+    from tests.probes.conftest import LabHome, LedgerLab
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -23,6 +26,8 @@ def test_ledger_result_reads_back_through_the_lab_target(ledger_lab: LedgerLab, 
                                                          run_dir: Path) -> None:
     lab_home.write_target(lab_home.target(global_writer_endpoint=f"127.0.0.1:{ledger_lab.proxy.port}"))
     lab_home.write_secrets({"db_password": ledger_lab.password})
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_plan(RunFolder(run_dir), resolve_plan({}, experiment="rpo.yaml", target_ref="lab"))  # the run's plan
     configuration = {"aftershock_run_dir": str(run_dir)}
     with LedgerWriter(ledger_lab.endpoint_conninfo(), run_dir, run_id="chaos"):
         time.sleep(1.0)
@@ -34,6 +39,10 @@ def test_ledger_result_reads_back_through_the_lab_target(ledger_lab: LedgerLab, 
     assert result == read_back(ledger_lab.endpoint_conninfo(), run_dir, "chaos").to_dict()
     assert result["lost"] == 0 and result["kept"] == result["attempted"] >= progress["attempted"]
     assert ledger_lab.password not in repr(result)
+    # recorded once: the summary (and a second probe) reuse it instead of reading back again
+    [recorded] = [m for m in RunFolder(run_dir).records("measurements.jsonl") if m["kind"] == "rpo"]
+    assert {k: v for k, v in recorded.items() if k not in ("ts", "kind")} == result
+    assert ledger_activities.ledger_result(timeout_s=10, configuration=configuration) == result
 
 
 def test_configuration_errors_name_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 from typing import TYPE_CHECKING, Any
 
@@ -15,12 +16,13 @@ from aftershock.core.target import load_target
 from aftershock.faults.registry import driver_for
 
 if TYPE_CHECKING:
-    from conftest import LabHome
+    from tests.probes.conftest import LabHome
 
 
 def resolve_writer_conninfo(target_ref: str = "lab") -> str:
     """What the probes get: the writer conninfo from the target's driver."""
-    return driver_for(load_target(target_ref)).writer_conninfo()
+    with contextlib.closing(driver_for(load_target(target_ref))) as driver:
+        return driver.writer_conninfo()
 
 
 PASSWORD = "s3cr3t-Pa ss/wörd"

@@ -13,7 +13,7 @@ from aftershock.probes.ledger.readback import LedgerResult, LedgerWriter, read_b
 from aftershock.probes.ledger.record import LEDGER_FILE
 
 if TYPE_CHECKING:
-    from conftest import LedgerLab
+    from tests.probes.conftest import LedgerLab
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -15,7 +15,7 @@ from aftershock.probes.ledger.readback import LedgerError, LedgerWriter, read_ba
 from aftershock.probes.ledger.record import LEDGER_FILE
 
 if TYPE_CHECKING:
-    from conftest import LedgerLab
+    from tests.probes.conftest import LedgerLab
 
 pytestmark = pytest.mark.timeout(120)
 

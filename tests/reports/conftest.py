@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reportkit import DATA, MakeRun, make_run
+
+from tests.reports.reportkit import DATA, MakeRun, make_run
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from reportkit import MakeRun
 
 from aftershock.reports.charts import CHART_IDS
 from aftershock.reports.write import write_reports
+from tests.reports.reportkit import MakeRun
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),

@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from reportkit import MakeRun
 
 from aftershock.cli.report import history_command, report_command
 from aftershock.core.errors import UsageError
+from tests.reports.reportkit import MakeRun
 
 
 def _cli() -> click.Group:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from reportkit import MakeRun
 
 from aftershock.reports.history import FIGURES, HistoryRun, HistoryStore, RegressionPolicy, detect_regressions
 from aftershock.reports.trend import render_trend
 from aftershock.reports.write import write_reports
+from tests.reports.reportkit import MakeRun
 
 
 def _run(i: int, rto: float | None, *, partial: bool = False, scenario: str = "pod-kill") -> HistoryRun:

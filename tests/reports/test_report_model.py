@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reportkit import START, MakeRun
-
 from aftershock.reports.model import load_report_data
+from tests.reports.reportkit import START, MakeRun
 
 
 def test_full_run_loads_verdict_objectives_steps(run_factory: MakeRun) -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from reportkit import MakeRun
-
 from aftershock.reports.charts import CHART_IDS
 from aftershock.reports.model import load_report_data
 from aftershock.reports.write import write_reports
+from tests.reports.reportkit import MakeRun
 
 
 def test_html_has_verdict_objectives_and_every_chart(run_factory: MakeRun) -> None:

@@ -7,19 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runkit import FakeDriver, write_target
 
 from aftershock.core.runfolder import RunFolder
 from aftershock.core.target import load_target
 from aftershock.faults.registry import DRIVERS
+from tests.run.runkit import FakeDriver, plan_run, write_target
 
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test may read the developer's lab or run folder by accident."""
     monkeypatch.setenv("AFTERSHOCK_HOME", str(tmp_path / "home"))
-    for name in ("AFTERSHOCK_TARGET", "AFTERSHOCK_RUN_DIR"):
-        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("AFTERSHOCK_RUN_DIR", raising=False)
 
 
 @pytest.fixture
@@ -39,8 +38,9 @@ def target_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def configuration(target_file: Path, run: RunFolder) -> dict[str, Any]:
-    """What Chaos Toolkit passes to an activity once the experiment's configuration is resolved."""
-    return {"aftershock_target": str(target_file), "aftershock_run_dir": str(run.path)}
+    """What Chaos Toolkit passes to an activity once the experiment's configuration is resolved; the run's plan
+    (``run.json``, target ``target_file``) is written as ``aftershock run`` writes it."""
+    return plan_run(run, target_file)
 
 
 @pytest.fixture

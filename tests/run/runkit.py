@@ -1,6 +1,6 @@
 """Helpers for the run-layer tests: a fake fault driver, a lab-kind target, synthetic traffic and markers.
 
-Imported as ``from runkit import ...`` (pytest puts this folder on ``sys.path``, as for ``tests/load``).
+Imported as ``from tests.run.runkit import ...``, like every test helper.
 """
 
 from __future__ import annotations
@@ -59,6 +59,16 @@ def target_data(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+def plan_run(run: RunFolder, target_file: Path, **configuration: Any) -> dict[str, Any]:
+    """Write the plan of ``run`` (``run.json``) for target ``target_file`` and the experiment ``configuration``,
+    as ``aftershock run`` does; returns the configuration an activity of that run receives."""
+    from aftershock.core.plan import write_plan
+    from aftershock.planning import resolve_plan
+
+    write_plan(run, resolve_plan(configuration, experiment="test.yaml", target_ref=str(target_file)))
+    return {**configuration, "aftershock_run_dir": str(run.path)}
+
+
 def write_target(path: Path, **overrides: Any) -> Path:
     path.write_text(yaml.safe_dump(target_data(**overrides), sort_keys=False))
     return path
@@ -78,6 +88,8 @@ class FakeDriver:
     broken: dict[str, Exception] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     lag_s: dict[str, float | None] = field(default_factory=dict)  # per reader, as observe() reports it
+    closed: int = 0  # close() calls: every driver_for(...) must be closed by whoever asked for it
+    healthy_after_s: float = 0.0  # how long wait_healthy() takes
 
     def _call(self, method: str, description: str, reverts: Sequence[RevertCall] = (),
               **args: Any) -> FaultOutcome:
@@ -131,10 +143,14 @@ class FakeDriver:
 
     def wait_healthy(self, timeout_s: float) -> Observation:
         self.calls.append(("wait_healthy", {"timeout_s": timeout_s}))
+        time.sleep(self.healthy_after_s)
         return self.observe()
 
     def writer_conninfo(self) -> str:
         return "host=127.0.0.1 dbname=shop"
+
+    def close(self) -> None:
+        self.closed += 1
 
     @property
     def methods(self) -> list[str]:

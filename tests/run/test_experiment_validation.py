@@ -179,13 +179,20 @@ def test_rollbacks_and_hypothesis_probes_are_checked_too() -> None:
 
 
 def test_references_and_non_python_providers_are_not_imported() -> None:
+    # each step names a module that cannot be imported: validation passes only if it never tries
+    missing = {"module": "aftershock_no_such_module", "func": "nope"}
     experiment = az_outage()
     experiment["method"] += [
-        {"ref": "lose-the-writer-az"},
-        {"type": "probe", "name": "http", "provider": {"type": "http", "url": "http://127.0.0.1:1/"}},
-        {"type": "action", "name": "sh", "provider": {"type": "process", "path": "true"}},
+        {"ref": "lose-the-writer-az", "provider": {"type": "python", **missing}},
+        {"type": "probe", "name": "http", "provider": {"type": "http", "url": "http://127.0.0.1:1/", **missing}},
+        {"type": "action", "name": "sh", "provider": {"type": "process", "path": "true", **missing}},
     ]
     check_experiment(experiment, Path("x.yaml"))
+    # the same module in a python provider is imported, and fails
+    as_python = {"type": "action", "name": "py", "provider": {"type": "python", **missing}}
+    with pytest.raises(UsageError) as err:
+        check_experiment({**experiment, "method": [as_python]}, Path("x.yaml"))
+    assert "module 'aftershock_no_such_module' cannot be imported" in str(err.value)
 
 
 def test_activities_lists_every_step_with_where_it_is() -> None:

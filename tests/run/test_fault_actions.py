@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runkit import FakeDriver, write_target
 
 from aftershock.core.errors import FaultRefused, HarnessError, TargetError
 from aftershock.core.journal import JOURNAL, outstanding
 from aftershock.core.runfolder import RunFolder
 from aftershock.faults import actions
+from tests.run.runkit import FakeDriver, plan_run, write_target
 
 
 def kinds(run: RunFolder) -> list[str]:
@@ -36,7 +36,7 @@ def test_az_outage_falls_back_to_the_first_primary_az_when_the_writer_is_unknown
 def test_az_outage_default_without_a_database_section_is_the_first_primary_az(
         tmp_path: Path, run: RunFolder, driver: FakeDriver) -> None:
     target = write_target(tmp_path / "nodb.yaml", database=None)
-    actions.az_outage(configuration={"aftershock_target": str(target), "aftershock_run_dir": str(run.path)})
+    actions.az_outage(configuration=plan_run(run, target))
     assert driver.calls[-1] == ("az_outage", {"az": "us-east-1a"})
 
 
@@ -179,12 +179,34 @@ def test_revert_faults_records_a_refused_revert_as_skipped(configuration: dict[s
 
 def test_wait_until_healthy_reports_the_observation_and_marks_it(configuration: dict[str, Any], driver: FakeDriver,
                                                                  run: RunFolder) -> None:
+    driver.healthy_after_s = 0.2
     result = actions.wait_until_healthy(timeout_s=7.0, configuration=configuration)
     assert driver.calls[0] == ("wait_healthy", {"timeout_s": 7.0})
     assert result["healthy"] is True
     assert result["writer"] == "db-east-b"
-    assert result["waited_s"] >= 0
-    assert kinds(run) == ["target.healthy"]
+    assert 0.2 <= result["waited_s"] < 2.0
+    [marker] = run.records("markers.jsonl")
+    assert marker["kind"] == "target.healthy"
+    assert 0.2 <= marker["waited_s"] <= result["waited_s"]
+
+
+@pytest.mark.parametrize("call", [
+    lambda cfg: actions.az_outage(configuration=cfg),
+    lambda cfg: actions.crash_writer(configuration=cfg),
+    lambda cfg: actions.revert_faults(configuration=cfg),
+    lambda cfg: actions.wait_until_healthy(timeout_s=1.0, configuration=cfg),
+])
+def test_every_action_closes_the_driver_it_resolved(configuration: dict[str, Any], driver: FakeDriver,
+                                                    call: Any) -> None:
+    call(configuration)
+    assert driver.closed == 1
+
+
+def test_a_refused_fault_still_closes_its_driver(configuration: dict[str, Any], driver: FakeDriver) -> None:
+    driver.refuse["crash_writer"] = "no writer"
+    with pytest.raises(FaultRefused):
+        actions.crash_writer(configuration=configuration)
+    assert driver.closed == 1
 
 
 def test_an_action_without_a_run_folder_names_the_fix(target_file: Path, driver: FakeDriver) -> None:

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from runkit import FakeDriver, fake_target
 
 from aftershock.core.journal import JOURNAL, InjectedFault, outstanding
 from aftershock.core.runfolder import RunFolder
 from aftershock.faults.outcome import FaultOutcome, RevertCall
 from aftershock.faults.reverts import record_injected, revert_outstanding
+from tests.run.runkit import FakeDriver, fake_target
 
 
 def az_down(az: str) -> FaultOutcome:

@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from runkit import target_data
 
 from aftershock.core.errors import TargetError, UsageError
 from aftershock.core.target import Target, parse_target
 from aftershock.objectives import DISRUPTIONS, KNOWN, Verdict, policy, resolve_objectives, tiers
+from tests.run.runkit import target_data
 
 KNOWN_LIST = "first_scale_s, latency_slo_s, lost_writes, ready_capacity_s, rpo_s, rto_s"
 DISRUPTION_LIST = "application, infrastructure, az, region, scaling"

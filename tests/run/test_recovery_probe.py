@@ -12,7 +12,11 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from runkit import (
+
+from aftershock.core.errors import HarnessError
+from aftershock.core.runfolder import RunFolder
+from aftershock.probes.recovery import measure_rto
+from tests.run.runkit import (
     first_ok_after_last_failure,
     last_failure_bucket_end,
     mark_at,
@@ -20,10 +24,6 @@ from runkit import (
     requests_between,
     write_timeline,
 )
-
-from aftershock.core.errors import HarnessError
-from aftershock.core.runfolder import RunFolder
-from aftershock.probes.recovery import measure_rto
 
 PRECISION_S = 0.002  # request timestamps are stored to the microsecond-ish (3 decimals of ms), RTO to the ms
 

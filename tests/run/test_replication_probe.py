@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from runkit import FakeDriver
-
 from aftershock.core.runfolder import RunFolder
 from aftershock.probes.replication import replication_lag_within
+from tests.run.runkit import FakeDriver
 
 
 def lag_measurements(run: RunFolder) -> list[dict[str, Any]]:

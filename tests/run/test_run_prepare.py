@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from aftershock.core.errors import TargetError, UsageError
+from aftershock.core.plan import LoadSettings
 from aftershock.runner import RunOptions, describe, prepare
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,22 +34,34 @@ def test_bad_options_are_refused_before_the_experiment_is_read(tmp_path: Path, t
     assert str(err.value) == message
 
 
-def test_prepare_resolves_objectives_and_the_environment(tmp_path: Path, target_file: Path) -> None:
-    plan = prepare(AZ_OUTAGE, options(target_file, tmp_path, users=5, workers=0, ledger=False, shape="spike",
-                                      spawn_rate=2.5, load_duration_s=90))
-    assert plan.scenario == "az-outage"
-    assert plan.target.name == "t"
-    assert plan.objectives == {"rto_s": 15.0, "rpo_s": 1.0}  # lab tier, az disruption
-    assert plan.env == {
-        "AFTERSHOCK_TARGET": str(target_file), "AFTERSHOCK_USERS": "5", "AFTERSHOCK_SPAWN_RATE": "2.5",
-        "AFTERSHOCK_SHAPE": "spike", "AFTERSHOCK_LOAD_DURATION_S": "90", "AFTERSHOCK_WORKERS": "0",
-        "AFTERSHOCK_LEDGER": "false"}
+def test_prepare_resolves_the_plan_once(tmp_path: Path, target_file: Path) -> None:
+    prepared = prepare(AZ_OUTAGE, options(target_file, tmp_path, users=5, workers=0, ledger=False, shape="spike",
+                                          spawn_rate=2.5, load_duration_s=90))
+    assert prepared.scenario == "az-outage"
+    assert prepared.target.name == "t"
+    assert prepared.objectives == {"rto_s": 15.0, "rpo_s": 1.0}  # lab tier, az disruption
+    plan = prepared.plan
+    assert (plan.target, plan.target_ref, plan.disruption, plan.judge) == ("t", str(target_file), "az",
+                                                                          ("rto_s", "rpo_s"))
+    assert plan.load == LoadSettings(users=5, spawn_rate=2.5, shape="spike", load_duration_s=90, workers=0,
+                                     ledger=False)
     assert not (tmp_path / "runs").exists()  # nothing was created
 
 
-def test_options_left_unset_are_not_overridden(tmp_path: Path, target_file: Path) -> None:
-    plan = prepare(AZ_OUTAGE, options(target_file, tmp_path))
-    assert plan.env == {"AFTERSHOCK_TARGET": str(target_file)}
+def test_options_left_unset_keep_the_experiments_settings(tmp_path: Path, target_file: Path) -> None:
+    plan = prepare(AZ_OUTAGE, options(target_file, tmp_path)).plan
+    assert plan.load == LoadSettings(users=20)  # az-outage.yaml: aftershock_users: 20
+
+
+def test_a_bad_load_setting_in_the_experiment_is_a_usage_error(tmp_path: Path, target_file: Path) -> None:
+    data = yaml.safe_load(AZ_OUTAGE.read_text())
+    data["configuration"]["aftershock_users"] = "many"
+    path = tmp_path / "x.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(UsageError) as err:
+        prepare(path, options(target_file, tmp_path))
+    assert str(err.value) == ("bad aftershock load setting aftershock_users='many': Input should be a valid "
+                              "integer, unable to parse string as an integer; fix the experiment configuration")
 
 
 def test_experiment_objectives_override_the_tier(tmp_path: Path, target_file: Path) -> None:

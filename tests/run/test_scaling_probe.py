@@ -7,11 +7,11 @@ import time
 from typing import Any
 
 import pytest
-from runkit import mark_at, measurements, requests_between, write_timeline
 
 from aftershock.core.errors import HarnessError, TargetError
 from aftershock.core.runfolder import RunFolder
 from aftershock.probes.autoscaling import measure_scaling
+from tests.run.runkit import mark_at, measurements, requests_between, write_timeline
 
 
 def whole_second_step(ago_s: int = 10) -> float:
@@ -108,8 +108,9 @@ def test_without_a_load_step_the_probe_names_the_fix(configuration: dict[str, An
     assert str(err.value) == ("measure_scaling found no fault.start marker: put it after the load_spike action")
 
 
-def test_the_target_comes_from_the_configuration(run: RunFolder) -> None:
+def test_the_target_comes_from_the_run_plan(run: RunFolder) -> None:
     mark_at(run, time.time(), "fault.start")
-    with pytest.raises(TargetError) as err:
+    with pytest.raises(HarnessError) as err:
         measure_scaling(timeout_s=0.1, configuration={"aftershock_run_dir": str(run.path)})
-    assert str(err.value) == ("no lab is running: start it with `aftershock lab up --detach`, or pass --target FILE")
+    assert str(err.value) == (f"{run.path} has no run.json: start the run with `aftershock run` or declare the "
+                              "aftershock control in the experiment")

@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from runkit import measurements, requests_between, write_timeline
-
+from aftershock.core.measurements import RtoMeasurement
 from aftershock.core.runfolder import RunFolder
 from aftershock.probes.live import record
 from aftershock.probes.slo import error_rate_within, p95_latency_within
+from tests.run.runkit import measurements, requests_between, write_timeline
 
 
 def config(run: RunFolder) -> dict[str, Any]:
@@ -59,8 +59,8 @@ def test_the_window_starts_after_a_recorded_recovery(run: RunFolder) -> None:
                                          slow=[(now - 4, now - 2.5)]))
     assert error_rate_within(window_s=5, configuration=config(run)) is False
     assert p95_latency_within(window_s=5, configuration=config(run)) is False
-    record(run, "rto", recovered=True, rto_s=1.5, recovered_at=now - 2.5)
-    record(run, "rto", recovered=False, rto_s=None, recovered_at=None)  # a later probe that timed out
+    record(run, RtoMeasurement(ts=now, recovered=True, rto_s=1.5, fault_start=now - 4, recovered_at=now - 2.5))
+    record(run, RtoMeasurement(ts=now, recovered=False, rto_s=None, fault_start=now - 4))  # a later one timed out
     assert error_rate_within(window_s=5, min_requests=20, configuration=config(run)) is True
     assert p95_latency_within(window_s=5, min_requests=20, configuration=config(run)) is True
     rate = measurements(run, "slo.error_rate")[-1]

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runkit import target_data, write_target
 
 from aftershock.core.runfolder import RunFolder
 from aftershock.probes.traffic_shift import measure_traffic_shift
+from tests.run.runkit import plan_run, target_data, write_target
 
 
 class FrontDoor:
@@ -56,7 +56,7 @@ def config(tmp_path: Path, run: RunFolder, url: str) -> dict[str, Any]:
     data = target_data()
     data["front_door"]["url"] = url
     target = write_target(tmp_path / "door.yaml", **{"front_door": data["front_door"]})
-    return {"aftershock_target": str(target), "aftershock_run_dir": str(run.path)}
+    return plan_run(run, target)
 
 
 def test_shift_is_timed_from_the_fault_to_the_first_answer_of_the_new_region(

@@ -1,0 +1,321 @@
+"""The one catalogue of what a run folder records: marker kinds, measurement kinds, and the typed measurements.
+
+``markers.jsonl`` holds ``{"ts", "kind", ...}`` points in time (:class:`MarkerKind`); ``measurements.jsonl``
+holds what probes measured (:class:`MeasurementKind`), one frozen dataclass per kind. The string values are
+the on-disk format: old run folders load unchanged, and a record of an unknown kind is skipped by the readers.
+
+Example::
+
+    run.mark(MarkerKind.FAULT_START, action="az_outage")
+    record_measurement(run, RtoMeasurement(ts=time.time(), recovered=True, rto_s=2.4, fault_start=t0))
+    last_measurement(run, RtoMeasurement).rto_s        # 2.4
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from aftershock.core.kinds import MarkerKind, MeasurementKind
+from aftershock.core.runfolder import MARKERS, RunFolder
+
+MEASUREMENTS = "measurements.jsonl"
+
+
+# -- markers -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MarkerRecord:
+    """One marker as read back: its time, its kind (a plain string when not in the catalogue) and its fields."""
+
+    ts: float
+    kind: MarkerKind | str
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.fields.get(name, default)
+
+
+def _kind(value: Any) -> MarkerKind | str:
+    try:
+        return MarkerKind(value)
+    except ValueError:
+        return str(value)
+
+
+def _records(run: RunFolder, name: str) -> Iterator[dict[str, Any]]:
+    """Complete JSON objects of a JSON-lines file of the run; a half-written or broken line is skipped (a run
+    killed mid-write still loads)."""
+    path = run.file(name)
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if not line.endswith("\n"):
+                break
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                yield record
+
+
+def read_markers(run: RunFolder) -> list[MarkerRecord]:
+    """The run's markers, in the order written (a record without a numeric ``ts`` is skipped)."""
+    found = []
+    for record in _records(run, MARKERS):
+        ts = record.get("ts")
+        if isinstance(ts, int | float) and not isinstance(ts, bool):
+            fields = {k: v for k, v in record.items() if k not in ("ts", "kind")}
+            found.append(MarkerRecord(float(ts), _kind(record.get("kind")), fields))
+    return found
+
+
+def last_fault_start(markers: Iterable[MarkerRecord]) -> float | None:
+    """Epoch seconds of the most recent ``fault.start`` of a fault that was applied (not aborted)."""
+    markers = list(markers)
+    aborted = {m.get("started_at") for m in markers if m.kind is MarkerKind.FAULT_ABORTED}
+    starts = [m.ts for m in markers if m.kind is MarkerKind.FAULT_START and m.ts not in aborted]
+    return max(starts) if starts else None
+
+
+# -- measurements ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Measurement:
+    """What a probe measured, at ``ts`` (epoch seconds). Subclasses name their :attr:`kind`."""
+
+    kind: ClassVar[MeasurementKind]
+    ts: float
+
+    def fields(self) -> dict[str, Any]:
+        """The measured values as plain JSON values (what a probe returns into the Chaos Toolkit journal)."""
+        data = dataclasses.asdict(self)
+        data.pop("ts")
+        return {k: _plain(v) for k, v in data.items()}
+
+    def to_record(self) -> dict[str, Any]:
+        """The ``measurements.jsonl`` record."""
+        return {"ts": self.ts, "kind": self.kind.value, **self.fields()}
+
+    @classmethod
+    def from_record(cls: type[M], record: Mapping[str, Any]) -> M:
+        """Build from a record; unknown keys are ignored, missing ones take their defaults (old run folders load)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in record.items() if k in names}
+        return cls(**cls._convert(values))
+
+    @classmethod
+    def _convert(cls, values: dict[str, Any]) -> dict[str, Any]:
+        return values
+
+
+M = TypeVar("M", bound=Measurement)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+@dataclass(frozen=True)
+class OutageSpan:
+    """One outage after a fault (epoch seconds; ``end`` None: still ongoing)."""
+
+    start: float
+    end: float | None
+    failures: int = 0
+    errors: Mapping[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OutageSpan:
+        end = data.get("end")
+        return cls(float(data["start"]), None if end is None else float(end), int(data.get("failures") or 0),
+                   dict(data.get("errors") or {}))
+
+
+@dataclass(frozen=True, kw_only=True)
+class RtoMeasurement(Measurement):
+    """The recovery probe: from the fault to a sustained recovery (``rto_s`` None: not recovered in time)."""
+
+    kind: ClassVar[MeasurementKind] = MeasurementKind.RTO
+    recovered: bool = False
+    rto_s: float | None = None
+    fault_start: float = 0.0
+    recovered_at: float | None = None
+    sustain_s: float = 0.0
+    min_ok_ratio: float = 0.0
+    outages: tuple[OutageSpan, ...] = ()
+
+    @classmethod
+    def _convert(cls, values: dict[str, Any]) -> dict[str, Any]:
+        outages = values.get("outages") or ()
+        return {**values, "outages": tuple(OutageSpan.from_dict(o) for o in outages if isinstance(o, Mapping)
+                                           and o.get("start") is not None)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RpoMeasurement(Measurement):
+    """The RPO write ledger read back from the (new) writer once the ledger stopped (counts are write attempts)."""
+
+    kind: ClassVar[MeasurementKind] = MeasurementKind.RPO
+    run_id: str = ""
+    attempted: int = 0
+    acknowledged: int = 0
+    kept: int = 0
+    lost: int = 0
+    in_doubt: int = 0
+    in_doubt_present: int = 0
+    in_doubt_absent: int = 0
+    failed_before_send: int = 0
+    rejected: int = 0
+    unexpected_present: int = 0
+    rpo_s: float = 0.0
+    first_lost_ack_at: float | None = None
+    last_lost_ack_at: float | None = None
+    lost_seqs: tuple[int, ...] = ()
+    write_rate_per_s: float = 0.0
+    first_sent_at: float | None = None
+    last_sent_at: float | None = None
+    skipped_lines: int = 0
+    rpo_definition: str = ""
+
+    @classmethod
+    def _convert(cls, values: dict[str, Any]) -> dict[str, Any]:
+        return {**values, "lost_seqs": tuple(values.get("lost_seqs") or ())}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScalingMeasurement(Measurement):
+    """The autoscaling probe: times from the load step (``None``: did not happen in time)."""
+
+    kind: ClassVar[MeasurementKind] = MeasurementKind.SCALING
+    region: str = ""
+    step_at: float = 0.0
+    baseline_replicas: int | None = None
+    peak_desired: int | None = None
+    first_scale_s: float | None = None
+    ready_capacity_s: float | None = None
+    latency_slo_s: float | None = None
+    max_p95_ms: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrafficShiftMeasurement(Measurement):
+    """The traffic-shift probe: seconds from the fault until the front door answered from ``to_region``."""
+
+    kind: ClassVar[MeasurementKind] = MeasurementKind.TRAFFIC_SHIFT
+    to_region: str = ""
+    shifted: bool = False
+    requests: int = 0
+    shift_s: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplicationLagMeasurement(Measurement):
+    """The replication-lag probe: each reader's lag, the worst, and whether it was within the limit."""
+
+    kind: ClassVar[MeasurementKind] = MeasurementKind.REPLICATION_LAG
+    lag_s: Mapping[str, float] = field(default_factory=dict)
+    worst_s: float | None = None
+    limit_s: float = 0.0
+    met: bool = False
+    region: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SloErrorRate(Measurement):
+    """The error-rate SLO probe over a recent window (``value`` None: too few requests)."""
+
+    kind: ClassVar[MeasurementKind] = MeasurementKind.SLO_ERROR_RATE
+    value: float | None = None
+    limit: float = 0.0
+    met: bool = False
+    requests: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class SloP95(Measurement):
+    """The p95-latency SLO probe over a recent window, in milliseconds."""
+
+    kind: ClassVar[MeasurementKind] = MeasurementKind.SLO_P95_MS
+    value: float | None = None
+    limit: float = 0.0
+    met: bool = False
+    requests: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportError(Measurement):
+    """Writing the reports failed (the summary still stands)."""
+
+    kind: ClassVar[MeasurementKind] = MeasurementKind.REPORT_ERROR
+    error: str = ""
+
+
+MEASUREMENT_TYPES: dict[MeasurementKind, type[Measurement]] = {
+    cls.kind: cls for cls in (RtoMeasurement, RpoMeasurement, ScalingMeasurement, TrafficShiftMeasurement,
+                              ReplicationLagMeasurement, SloErrorRate, SloP95, ReportError)
+}
+
+
+def record_measurement(run: RunFolder, measurement: M) -> M:
+    """Append ``measurement`` to the run's ``measurements.jsonl``; returns it."""
+    run.append(MEASUREMENTS, measurement.to_record())
+    return measurement
+
+
+def read_measurements(run: RunFolder) -> Iterator[Measurement]:
+    """The run's measurements in the order recorded; records of unknown kinds or broken fields are skipped."""
+    for record in _records(run, MEASUREMENTS):
+        try:
+            cls = MEASUREMENT_TYPES[MeasurementKind(str(record.get("kind")))]
+            yield cls.from_record(record)
+        except (ValueError, TypeError, KeyError):
+            continue
+
+
+def measurements_of(run: RunFolder, cls: type[M]) -> list[M]:
+    """Every measurement of type ``cls``, oldest first."""
+    return [m for m in read_measurements(run) if isinstance(m, cls)]
+
+
+def last_measurement(run: RunFolder, cls: type[M]) -> M | None:
+    """The most recent measurement of type ``cls`` (None: never measured)."""
+    found = measurements_of(run, cls)
+    return found[-1] if found else None
+
+
+__all__ = [
+    "MARKERS",
+    "MEASUREMENTS",
+    "MEASUREMENT_TYPES",
+    "MarkerKind",
+    "MarkerRecord",
+    "Measurement",
+    "MeasurementKind",
+    "OutageSpan",
+    "ReplicationLagMeasurement",
+    "ReportError",
+    "RpoMeasurement",
+    "RtoMeasurement",
+    "ScalingMeasurement",
+    "SloErrorRate",
+    "SloP95",
+    "TrafficShiftMeasurement",
+    "last_fault_start",
+    "last_measurement",
+    "measurements_of",
+    "read_markers",
+    "read_measurements",
+    "record_measurement",
+]
