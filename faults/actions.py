@@ -80,16 +80,20 @@ def _inject(action: str, configuration: Configuration, prepare: Callable[[Activi
 
     A fault the driver refuses or fails half-way gets a ``fault.aborted`` marker, so no probe measures from it.
     """
-    with ActivityContext.from_configuration(configuration) as ctx:
+    with ActivityContext.from_configuration(configuration) as ctx, contextlib.ExitStack() as held:
         apply = prepare(ctx)
-        with _signals_held():  # a fault applied but not journaled could never be reverted
-            started = ctx.run.mark(MarkerKind.FAULT_START, action=action, args=args)
-            try:
-                outcome = apply()
-            except BaseException as exc:
-                ctx.run.mark(MarkerKind.FAULT_ABORTED, action=action, started_at=started,
-                             error=f"{type(exc).__name__}: {exc}")
-                raise
+        if not getattr(ctx.driver, "journals_in_flight", False):
+            # a fault applied but not journaled could never be reverted; a driver that journals every step in
+            # flight (AWS) stays interruptible instead: Ctrl-C during a long wait starts the rollback at once
+            held.enter_context(_signals_held())
+        started = ctx.run.mark(MarkerKind.FAULT_START, action=action, args=args)
+        try:
+            outcome = apply()
+        except BaseException as exc:
+            ctx.run.mark(MarkerKind.FAULT_ABORTED, action=action, started_at=started,
+                         error=f"{type(exc).__name__}: {exc}")
+            raise
+        with _signals_held():  # the short critical section that records the fault
             ended = ctx.run.mark(MarkerKind.FAULT_END, action=action, description=outcome.description)
             fault_id = record_injected(ctx.run, action, outcome, started)
     return {"fault_id": fault_id, "action": action, "description": outcome.description,

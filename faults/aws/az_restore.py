@@ -21,7 +21,7 @@ from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
-from aftershock.core.errors import FaultRefused, HarnessError
+from aftershock.core.errors import AftershockError, FaultRefused, HarnessError
 from aftershock.faults.aws import pods
 from aftershock.faults.aws.calls import CallRecorder
 from aftershock.faults.aws.network import AZ_TAG, FAULT_TAG, Vpc, pages
@@ -70,7 +70,8 @@ class Steps:
         try:
             line = step()
         except Exception as exc:  # reported below, with every other failure
-            self.failures.append(f"{what}: {type(exc).__name__}: {exc}")
+            kind = "" if error_code(exc) or isinstance(exc, AftershockError) else f"{type(exc).__name__}: "
+            self.failures.append(f"{what}: {kind}{exc}")
         else:
             if line:
                 self.done.append(line)
@@ -157,8 +158,8 @@ class AzRestorer:
 
     def _delete_blackhole(self, region: str, acl: str) -> str | None:
         ec2 = self._vpc.ec2(region)
-        found = pages(self._rec, ec2, "describe_network_acls", "NetworkAcls", Filters=[
-            {"Name": "vpc-id", "Values": [self._vpc.vpc(region)]}, {"Name": "network-acl-id", "Values": [acl]}])
+        found = [a for a in pages(self._rec, ec2, "describe_network_acls", "NetworkAcls", Filters=[
+            {"Name": "vpc-id", "Values": [self._vpc.vpc(region)]}]) if a["NetworkAclId"] == acl]
         if not found:
             return None
         if found[0].get("Associations"):

@@ -66,7 +66,7 @@ def test_global_failover_allows_data_loss_and_its_reverts_rebuild_then_switch_ba
     _, params = next(c for c in stack.fakes.calls if c[0] == "FailoverGlobalCluster")
     assert params["AllowDataLoss"] is True and params["GlobalClusterIdentifier"] == "shop-global"
     assert [(c.method, c.args) for c in outcome.reverts] == [("restore_database_region", {"region": EAST}),
-                                                             ("switchover_global_database", {"to_region": EAST})]
+                                                             ("restore_global_writer", {"to_region": EAST})]
     record_injected(stack.run, "failover_global_database", outcome, 0.0)
     done = revert_outstanding(stack.run, stack.driver(), by="rollback")
     assert done[0] == "database cluster in us-east-1 is a secondary of the global cluster again"

@@ -46,6 +46,26 @@ def test_policy_lists_exactly_the_actions_the_driver_calls() -> None:
     assert listed - NOT_DRIVER_CALLS == driver_actions() - NO_PERMISSION_NEEDED
 
 
+def test_policy_bounds_every_mutating_action_by_resource_or_documented_condition() -> None:
+    policy = json.loads((ROOT / "targets" / "iam-policy.json").read_text())
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    for sid, statement in statements.items():
+        actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        if all(a.split(":")[1].startswith(("Describe", "Get", "List")) for a in actions):
+            continue
+        # a mutating action is bounded by its resources or by a condition key
+        assert statement["Resource"] != "*" or "Condition" in statement, sid
+    # instances: aws:ResourceTag (documented for ec2 instance resources), not ec2:Vpc (not listed for instances)
+    start_stop = next(s for s in statements.values() if "ec2:StopInstances" in s["Action"])
+    assert set(start_stop["Action"]) == {"ec2:StopInstances", "ec2:StartInstances"}
+    assert list(start_stop["Condition"]["StringLike"]) == ["aws:ResourceTag/aws:autoscaling:groupName"]
+    assert "ec2:Vpc" not in json.dumps(policy)
+    delete = next(s for s in statements.values() if s["Action"] == "ec2:DeleteNetworkAcl")
+    assert delete["Condition"] == {"StringEquals": {"aws:ResourceTag/aftershock:fault": "az-outage"}}
+    create = next(s for s in statements.values() if "ec2:CreateNetworkAcl" in s["Action"])
+    assert create["Condition"]["StringEquals"]["aws:RequestedRegion"] == ["us-east-1", "us-west-1"]
+
+
 def test_example_target_loads() -> None:
     target = load_target(ROOT / "targets" / "example-aws.yaml")
     assert target.kind == "aws" and target.aws is not None
