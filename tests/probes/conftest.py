@@ -6,7 +6,6 @@ writer, as the lab's Envoy does; connections to the previous writer are reset wh
 
 from __future__ import annotations
 
-import json
 import secrets
 import selectors
 import shutil
@@ -19,13 +18,13 @@ from typing import Any
 
 import psycopg
 import pytest
-import yaml
 from psycopg.conninfo import make_conninfo
 
 from aftershock.lab.db import DatabaseFleet, FleetTopology, NodeSpec
 from aftershock.lab.ports import free_ports
 from aftershock.lab.shop.schema import load_schema_and_seed
 from aftershock.lab.topology import DB_INSTANCES, DB_NAME, DB_USER
+from tests.runfixtures import _isolated_home, configuration, driver, lab_home, run, target_file  # noqa: F401  (fixtures)
 
 
 class TcpProxy:
@@ -203,41 +202,3 @@ def ledger_lab(make_ledger_lab: Callable[..., LedgerLab]) -> LedgerLab:
 @pytest.fixture
 def run_dir(tmp_path: Path) -> Path:
     return tmp_path / "run"
-
-
-@dataclass(frozen=True)
-class LabHome:
-    """An isolated ``$AFTERSHOCK_HOME`` whose ``lab/target.yaml`` and ``lab/secrets.json`` a test writes."""
-
-    root: Path
-
-    @property
-    def lab_dir(self) -> Path:
-        return self.root / "lab"
-
-    def target(self, **database: Any) -> dict[str, Any]:
-        """A minimal valid lab target; ``database`` overrides fields of its database section."""
-        db = {"engine": "postgresql", "global_writer_endpoint": "127.0.0.1:6543", "database": DB_NAME,
-              "user": DB_USER, "password_from": "lab",
-              "clusters": [{"name": "shop-east", "region": "us-east-1", "role": "primary",
-                            "instances": [{"name": "a", "az": "us-east-1a", "role": "writer"}]}]}
-        db.update(database)
-        return {"name": "lab", "kind": "lab",
-                "regions": [{"name": "us-east-1", "role": "primary", "azs": ["us-east-1a"]}],
-                "front_door": {"url": "http://127.0.0.1:1", "endpoint_groups": [
-                    {"region": "us-east-1", "traffic_dial": 100, "load_balancer": "alb"}]},
-                "database": db, "lab": {"control_url": "http://127.0.0.1:2", "home": str(self.lab_dir)}}
-
-    def write_target(self, data: dict[str, Any]) -> None:
-        (self.lab_dir / "target.yaml").write_text(yaml.safe_dump(data))
-
-    def write_secrets(self, data: object) -> None:
-        (self.lab_dir / "secrets.json").write_text(json.dumps(data))
-
-
-@pytest.fixture
-def lab_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LabHome:
-    monkeypatch.setenv("AFTERSHOCK_HOME", str(tmp_path / "home"))
-    home = LabHome(tmp_path / "home")
-    home.lab_dir.mkdir(parents=True)
-    return home
