@@ -33,6 +33,7 @@ from typing import Any
 import pytest
 import yaml
 
+from aftershock.core.errors import AftershockError
 from aftershock.core.runfolder import RUN_DIR_ENV
 
 MARKER = "resilience"
@@ -43,8 +44,10 @@ SUMMARY_KEY = pytest.StashKey[dict[str, Any]]()
 """The run's ``summary.json`` (empty when the run left none)."""
 
 
-class ExperimentFailed(Exception):
-    """An experiment run missed objectives, deviated, or did not finish."""
+class ExperimentFailed(AftershockError):
+    """An experiment run missed objectives, deviated, or did not finish (a test failure, not a usage error)."""
+
+    exit_code = 1
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

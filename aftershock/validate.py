@@ -84,23 +84,25 @@ def _check_activity(path: Path, where: str, activity: Mapping[str, Any]) -> None
         return
     provider = activity.get("provider") or {}
     label = f"{path}: {where} {activity.get('name')!r}"
+    context = {"step": f"{where} {activity.get('name')!r}", "path": str(path)}
     if provider.get("type") != "python":
         return
     module_name, func_name = provider.get("module"), provider.get("func")
     try:
         module = importlib.import_module(str(module_name))
     except ImportError as exc:
-        raise UsageError(f"{label}: module {module_name!r} cannot be imported ({exc}); fix provider.module") from exc
+        raise UsageError(f"{label}: module {module_name!r} cannot be imported ({exc}); fix provider.module",
+                         **context) from exc
     func = getattr(module, str(func_name), None)
     if not callable(func):
-        raise UsageError(f"{label}: {module_name} has no function {func_name!r}; fix provider.func")
+        raise UsageError(f"{label}: {module_name} has no function {func_name!r}; fix provider.func", **context)
     params = inspect.signature(func).parameters
     accepted = [n for n, p in params.items() if n not in IMPLICIT and p.kind is not p.VAR_KEYWORD]
     given = dict(provider.get("arguments") or {})
     for name in given:
         if name not in accepted:
             raise UsageError(f"{label}: {module_name}.{func_name}() has no argument {name!r}; use one of: "
-                             f"{', '.join(accepted) or '(none)'}")
+                             f"{', '.join(accepted) or '(none)'}", **context)
     for name, param in params.items():
         if name in IMPLICIT or param.default is not inspect.Parameter.empty:
             continue
@@ -108,4 +110,4 @@ def _check_activity(path: Path, where: str, activity: Mapping[str, Any]) -> None
             continue
         if name not in given:
             raise UsageError(f"{label}: {module_name}.{func_name}() needs argument {name!r}; add it to "
-                             "provider.arguments")
+                             "provider.arguments", **context)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
-from aftershock.core.errors import FaultRefused
+from aftershock.core.errors import AftershockError, FaultRefused
 from aftershock.core.kinds import MarkerKind
 from aftershock.faults.context import ActivityContext
 from aftershock.faults.outcome import FaultOutcome
@@ -81,7 +81,11 @@ def _inject(action: str, configuration: Configuration, prepare: Callable[[Activi
     A fault the driver refuses or fails half-way gets a ``fault.aborted`` marker, so no probe measures from it.
     """
     with ActivityContext.from_configuration(configuration) as ctx, contextlib.ExitStack() as held:
-        apply = prepare(ctx)
+        try:
+            apply = prepare(ctx)
+        except AftershockError as exc:  # the refusal names its fault and target for whoever reports it
+            exc.with_context(target=ctx.target.name, fault=action)
+            raise
         if not getattr(ctx.driver, "journals_in_flight", False):
             # a fault applied but not journaled could never be reverted; a driver that journals every step in
             # flight (AWS) stays interruptible instead: Ctrl-C during a long wait starts the rollback at once
@@ -92,6 +96,8 @@ def _inject(action: str, configuration: Configuration, prepare: Callable[[Activi
         except BaseException as exc:
             ctx.run.mark(MarkerKind.FAULT_ABORTED, action=action, started_at=started,
                          error=f"{type(exc).__name__}: {exc}")
+            if isinstance(exc, AftershockError):
+                exc.with_context(target=ctx.target.name, fault=action)
             raise
         with _signals_held():  # the short critical section that records the fault
             ended = ctx.run.mark(MarkerKind.FAULT_END, action=action, description=outcome.description)

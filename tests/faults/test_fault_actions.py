@@ -67,6 +67,7 @@ def test_an_unknown_az_is_refused_before_the_driver_is_called(configuration: dic
                               "us-west-2a, us-west-2b")
     assert driver.calls == []
     assert list(run.records(JOURNAL)) == []
+    assert err.value.context == {"target": "t", "fault": "az_outage"}
 
 
 def test_a_refused_fault_leaves_no_fault_start_marker(configuration: dict[str, Any], driver: FakeDriver,
@@ -148,6 +149,7 @@ def test_a_fault_the_driver_refuses_is_not_journaled(configuration: dict[str, An
     with pytest.raises(FaultRefused) as err:
         actions.crash_writer(configuration=configuration)
     assert str(err.value) == "the writer is already down"
+    assert (err.value.target, err.value.fault, err.value.step) == ("t", "crash_writer", None)
     assert list(run.records(JOURNAL)) == []
 
 

@@ -159,6 +159,7 @@ def test_an_activity_without_arguments_says_none(tmp_path: Path) -> None:
         check_experiment(experiment, Path("x.yaml"))
     assert str(err.value) == ("x.yaml: method[0] 'lose-the-writer-az': aftershock.faults.actions.crash_writer() has no "
                               "argument 'region'; use one of: (none)")
+    assert err.value.context == {"step": "method[0] 'lose-the-writer-az'", "path": "x.yaml"}
 
 
 def test_rollbacks_and_hypothesis_probes_are_checked_too() -> None:
