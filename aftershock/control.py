@@ -96,7 +96,10 @@ def _activity_fields(context: Any) -> dict[str, Any]:
     if not isinstance(context, dict):
         return {}
     provider = context.get("provider") or {}
-    return {"name": context.get("name"), "type": context.get("type"), "func": provider.get("func")}
+    fields = {"name": context.get("name"), "type": context.get("type"), "func": provider.get("func")}
+    if context.get("aftershock_role"):
+        fields["role"] = context.get("aftershock_role")  # faults read it into their fault.start marker
+    return fields
 
 
 def before_activity_control(context: Any, **_: Any) -> None:

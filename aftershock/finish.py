@@ -58,7 +58,7 @@ def safety_net(run: RunFolder, target: Target) -> list[str]:
         return []
     with _signals_deferred(), contextlib.closing(driver_for(target)) as driver:
         done = revert_outstanding(run, driver, by="safety-net")
-        driver.wait_healthy(180)
+        driver.wait_healthy(target.health_wait_s)  # the target's own health checks (aws.health_wait_s)
     return done
 
 

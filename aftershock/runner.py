@@ -42,6 +42,8 @@ class RunOptions:
     workers: int | None = None
     ledger: bool | None = None
     out: Path = Path("runs")
+    locustfile: Path | None = None
+    """``--locustfile``: above the experiment's ``aftershock_locustfile`` and the target's ``load.locustfile``."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,8 @@ def prepare(experiment_path: Path, options: RunOptions) -> PreparedRun:
             "load_duration_s": options.load_duration_s, "workers": options.workers, "ledger": options.ledger}
     plan = resolve_plan(_resolved_configuration(experiment), experiment=str(experiment_path),
                         title=str(experiment.get("title") or ""), target_ref=options.target, load=load,
-                        default_scenario=experiment_path.stem)
+                        default_scenario=experiment_path.stem, locustfile=options.locustfile,
+                        experiment_dir=experiment_path.resolve().parent)
     return PreparedRun(experiment_path, experiment, options, plan)
 
 
@@ -99,7 +102,8 @@ def describe(plan: PreparedRun) -> list[str]:
     lines = [f"experiment {plan.experiment_path}: {plan.experiment.get('title')}",
              f"target {plan.target.name} ({plan.target.kind}), front door {plan.target.front_door.url}",
              "objectives " + ", ".join(f"{k} <= {v:g}" for k, v in plan.objectives.items()),
-             "before: start load (Locust), the RPO ledger and the sampler; wait for traffic"]
+             f"before: start load (Locust: {plan.plan.load.locustfile or 'built-in shop journeys'}), the RPO ledger "
+             "and the sampler; wait for traffic"]
     for where, activity in activities(plan.experiment):
         provider = activity.get("provider") or {}
         args = ", ".join(f"{k}={v!r}" for k, v in (provider.get("arguments") or {}).items())

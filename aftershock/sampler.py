@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict
 
 from aftershock.core.runfolder import RunFolder
-from aftershock.faults.driver import Driver
+from aftershock.core.samples import Sample, append_sample
+from aftershock.faults.driver import Driver, Observation
+
+
+def sample_of(observation: Observation) -> Sample:
+    """The run-folder record of one observation of the target."""
+    return Sample(
+        ts=observation.ts, writer=observation.writer, writer_region=observation.writer_region,
+        replicas=tuple(sorted((r.region, r.desired, r.ready) for r in observation.replicas)),
+        lag_s=tuple(sorted(observation.replication_lag_s.items())),
+        lag_bytes=tuple(sorted((k, None if v is None else float(v))
+                               for k, v in observation.replication_lag_bytes.items())),
+        azs_down=observation.azs_down, dials=tuple(sorted(observation.dials.items())), healthy=observation.healthy)
 
 
 class Sampler:
@@ -32,11 +43,9 @@ class Sampler:
         try:
             observation = self._driver.observe()
         except Exception as exc:  # the target may be mid-fault; record it and keep sampling
-            self._run.append("samples.jsonl", {"ts": time.time(), "error": f"{type(exc).__name__}: {exc}"})
+            append_sample(self._run, Sample(ts=time.time(), error=f"{type(exc).__name__}: {exc}"))
             return
-        record = asdict(observation)
-        record["replicas"] = {r["region"]: {"desired": r["desired"], "ready": r["ready"]} for r in record["replicas"]}
-        self._run.append("samples.jsonl", record)
+        append_sample(self._run, sample_of(observation))
 
     def _loop(self) -> None:
         while not self._stopping.is_set():

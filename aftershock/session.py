@@ -19,8 +19,8 @@ from aftershock.core.target import Target
 from aftershock.core.timeline.store import read_timeline
 from aftershock.faults.driver import Driver
 from aftershock.faults.registry import driver_for
-from aftershock.load.config import LoadConfig
 from aftershock.load.launcher import check_reachable
+from aftershock.load.planned import planned_load
 from aftershock.load.session import LoadSession, log_tail
 from aftershock.sampler import Sampler
 
@@ -28,8 +28,10 @@ from aftershock.sampler import Sampler
 class RunSession:
     """Load + ledger + sampler of one run. :meth:`stop` is idempotent and always safe to call."""
 
-    def __init__(self, run: RunFolder, target: Target, driver: Driver, settings: LoadSettings) -> None:
+    def __init__(self, run: RunFolder, target: Target, driver: Driver, settings: LoadSettings, *,
+                 slow_ms: float = 1000.0) -> None:
         self.run = run
+        self.slow_ms = slow_ms
         self.target = target
         self.driver = driver
         self.settings = settings
@@ -38,12 +40,15 @@ class RunSession:
         self.sampler: Sampler | None = None
         self.ledger: Any = None
         self.stopped = False
+        self.plan: RunPlan | None = None
+        """The run's plan: the load's locustfile and the target's probe and HTTP settings come from it."""
 
     @classmethod
     def begin(cls, run: RunFolder, plan: RunPlan) -> RunSession:
         """Start everything around the experiment of ``run``, as its plan says."""
         target = plan.snapshot
-        session = cls(run, target, driver_for(target), plan.load)
+        session = cls(run, target, driver_for(target), plan.load, slow_ms=plan.slow_ms)
+        session.plan = plan
         try:
             session.start()
         except BaseException:
@@ -62,11 +67,12 @@ class RunSession:
                                        rate_per_s=self.settings.ledger_rate)
             self.ledger.start()
             self.run.mark(MarkerKind.LEDGER_STARTED, rate_per_s=self.settings.ledger_rate)
-        config = LoadConfig(url=self.target.front_door.url, out_dir=self.run.path, users=self.settings.users,
-                            spawn_rate=self.settings.spawn_rate, duration_s=self.settings.load_duration_s,
-                            shape=self.settings.shape, workers=self.settings.workers)
+        plan = self.plan or RunPlan(experiment="", scenario="", target=self.target.name, snapshot=self.target,
+                                    load=self.settings)
+        config = planned_load(plan, self.run.path, slow_ms=self.slow_ms)
         self.load = LoadSession.start(config)
-        self.run.mark(MarkerKind.LOAD_STARTED, users=config.users, shape=config.shape, workers=config.workers)
+        self.run.mark(MarkerKind.LOAD_STARTED, users=config.users, shape=config.shape, workers=config.workers,
+                      locustfile=str(config.locustfile or "built-in shop journeys"))
         self._wait_for_traffic()
 
     def _wait_for_traffic(self, timeout_s: float = 30.0) -> None:

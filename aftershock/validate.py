@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from aftershock.core.errors import UsageError
+from aftershock.core.kinds import FaultRole
 from aftershock.objectives import DISRUPTIONS
 
 IMPLICIT = {"configuration", "secrets"}
@@ -85,6 +86,11 @@ def _check_activity(path: Path, where: str, activity: Mapping[str, Any]) -> None
     provider = activity.get("provider") or {}
     label = f"{path}: {where} {activity.get('name')!r}"
     context = {"step": f"{where} {activity.get('name')!r}", "path": str(path)}
+    role = activity.get("aftershock_role")
+    if role is not None and (role not in tuple(FaultRole) or activity.get("type") != "action"
+                             or not where.startswith("method")):
+        raise UsageError(f"{label}: aftershock_role {role!r} is not allowed here: only a method action may declare "
+                         f"it, as one of {', '.join(FaultRole)}", **context)
     if provider.get("type") != "python":
         return
     module_name, func_name = provider.get("module"), provider.get("func")

@@ -1,8 +1,9 @@
 """The figures of a run (``summary.json``'s ``figures``): the last measurement of each kind, typed.
 
 Built from ``measurements.jsonl`` (:meth:`Figures.from_measurements`) and written in the flat JSON format the
-reports and the history read (:meth:`Figures.to_dict`, keys such as ``rto_s``, ``rpo_s``, ``lost_writes``; a
-figure that was not measured has no key). :meth:`Figures.from_dict` reads that format back.
+reports and the history read (:meth:`Figures.to_dict`, keys such as ``rto_s`` with its error bar
+``rto_error_s``, ``rpo_s``, ``lost_writes``; a figure that was not measured has no key).
+:meth:`Figures.from_dict` reads that format back.
 
 Example::
 
@@ -27,6 +28,29 @@ from aftershock.core.measurements import (
 )
 
 SCALING_FIGURES = ("first_scale_s", "ready_capacity_s", "latency_slo_s")
+
+RTO_ERROR_WARN_S = 0.1
+RTO_ERROR_WARN_RATIO = 0.1
+"""The report warns when an RTO's error bar exceeds 100 ms, or 10 % of a non-zero RTO."""
+
+
+def with_error(value: float, error: float | None, unit: str = "s") -> str:
+    """``12.40 s ± 0.03 s`` (3 decimals when the error bar is under 10 ms); without an error bar, the value."""
+    if error is None:
+        return f"{value:.3g} {unit}".strip()
+    digits = 3 if error < 0.01 else 2
+    return f"{value:.{digits}f} {unit} ± {error:.{digits}f} {unit}"
+
+
+def rto_error_warning(rto_s: float | None, rto_error_s: float | None) -> str | None:
+    """Why an RTO's error bar is too wide to trust the figure to its digits (None: it is narrow enough)."""
+    if rto_s is None or rto_error_s is None:
+        return None
+    if rto_error_s > RTO_ERROR_WARN_S or (rto_s > 0 and rto_error_s > RTO_ERROR_WARN_RATIO * rto_s):
+        return (f"the RTO is only known to ± {rto_error_s:.3f} s (more than 100 ms or 10 % of "
+                f"{rto_s:.3f} s): too few requests around the recovery; raise the load or the fresh-connection "
+                "probe's rate")
+    return None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,8 +82,12 @@ class Figures:
         """The flat ``summary.json`` format (a figure not measured has no key)."""
         data: dict[str, Any] = {}
         if self.rto is not None:
+            rto = self.rto.fields()
             data["rto_s"] = self.rto.rto_s
-            data["outages"] = self.rto.fields()["outages"]
+            data["rto_error_s"] = self.rto.rto_error_s
+            data["outages"] = rto["outages"]
+            data["remediations"] = rto["remediations"]
+            data["slow_ms"] = self.rto.slow_ms
         if self.scaling is not None:
             for key in SCALING_FIGURES:
                 data[key] = getattr(self.scaling, key)
@@ -80,8 +108,10 @@ class Figures:
         rto = None
         if "rto_s" in data:
             rto = RtoMeasurement.from_record({"ts": 0.0, "recovered": data["rto_s"] is not None,
-                                              "rto_s": data["rto_s"], "fault_start": 0.0,
-                                              "outages": data.get("outages") or ()})
+                                              "rto_s": data["rto_s"], "rto_error_s": data.get("rto_error_s"),
+                                              "fault_start": 0.0, "slow_ms": data.get("slow_ms"),
+                                              "outages": data.get("outages") or (),
+                                              "remediations": data.get("remediations") or ()})
         scaling = data.get("scaling")
         ledger = data.get("ledger")
         shift = data.get("traffic_shift_s", "absent")
@@ -106,4 +136,5 @@ class Figures:
         return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-__all__ = ["SCALING_FIGURES", "Figures"]
+__all__ = ["RTO_ERROR_WARN_RATIO", "RTO_ERROR_WARN_S", "SCALING_FIGURES", "Figures", "rto_error_warning",
+           "with_error"]

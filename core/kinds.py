@@ -13,7 +13,8 @@ class MarkerKind(StrEnum):
     """Every marker a run writes (``markers.jsonl``), with the fields it carries."""
 
     FAULT_START = "fault.start"
-    """A fault action begins (``action``, ``args``): RTO is measured from here."""
+    """A fault action begins (``action``, ``args``, ``role``: a :class:`FaultRole`). The first disruption of the
+    method starts the RTO clock; a remediation never restarts it (it is a phase boundary)."""
     FAULT_END = "fault.end"
     """The fault is injected (``action``, ``description``)."""
     FAULT_ABORTED = "fault.aborted"
@@ -23,7 +24,8 @@ class MarkerKind(StrEnum):
     TARGET_HEALTHY = "target.healthy"
     """The target is back to its baseline (``waited_s``)."""
     ACTIVITY_START = "activity.start"
-    """A Chaos Toolkit activity begins (``name``, ``type``, ``func``)."""
+    """A Chaos Toolkit activity begins (``name``, ``type``, ``func``; ``role`` when it declares
+    ``aftershock_role``)."""
     ACTIVITY_END = "activity.end"
     """An activity ended (``name``, ``type``, ``func``, ``status``)."""
     HYPOTHESIS_START = "hypothesis.start"
@@ -49,6 +51,15 @@ class MarkerKind(StrEnum):
     """The RPO write ledger stopped (its counters)."""
 
 
+class FaultRole(StrEnum):
+    """What a fault action is in the experiment (its ``aftershock_role`` key; default: disruption)."""
+
+    DISRUPTION = "disruption"
+    """The fault under test: the first one of the method starts the RTO clock."""
+    REMEDIATION = "remediation"
+    """A step of the recovery runbook (a dial change, a switchover done to recover): never restarts the clock."""
+
+
 class MeasurementKind(StrEnum):
     """Every measurement kind (``measurements.jsonl``); each has its dataclass below."""
 
@@ -62,4 +73,4 @@ class MeasurementKind(StrEnum):
     REPORT_ERROR = "report.error"
 
 
-__all__ = ["MarkerKind", "MeasurementKind"]
+__all__ = ["FaultRole", "MarkerKind", "MeasurementKind"]

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from aftershock.core.kinds import MarkerKind, MeasurementKind
+from aftershock.core.kinds import FaultRole, MarkerKind, MeasurementKind
 from aftershock.core.runfolder import MARKERS, RunFolder
 
 MEASUREMENTS = "measurements.jsonl"
@@ -76,12 +76,32 @@ def read_markers(run: RunFolder) -> list[MarkerRecord]:
     return found
 
 
-def last_fault_start(markers: Iterable[MarkerRecord]) -> float | None:
-    """Epoch seconds of the most recent ``fault.start`` of a fault that was applied (not aborted)."""
+def applied_fault_starts(markers: Iterable[MarkerRecord]) -> list[MarkerRecord]:
+    """The ``fault.start`` markers of faults that were applied (not aborted), oldest first."""
     markers = list(markers)
     aborted = {m.get("started_at") for m in markers if m.kind is MarkerKind.FAULT_ABORTED}
-    starts = [m.ts for m in markers if m.kind is MarkerKind.FAULT_START and m.ts not in aborted]
-    return max(starts) if starts else None
+    return sorted((m for m in markers if m.kind is MarkerKind.FAULT_START and m.ts not in aborted),
+                  key=lambda m: m.ts)
+
+
+def fault_role(marker: MarkerRecord) -> FaultRole:
+    """The role a ``fault.start`` marker carries (a marker without one, or with an unknown one, disrupts)."""
+    return FaultRole.REMEDIATION if marker.get("role") == FaultRole.REMEDIATION else FaultRole.DISRUPTION
+
+
+def last_fault_start(markers: Iterable[MarkerRecord]) -> float | None:
+    """Epoch seconds of the most recent ``fault.start`` of a fault that was applied (not aborted)."""
+    starts = applied_fault_starts(markers)
+    return starts[-1].ts if starts else None
+
+
+def disruption_start(markers: Iterable[MarkerRecord], *, since: float | None = None) -> MarkerRecord | None:
+    """The ``fault.start`` the RTO clock starts at: the first applied disruption (at or after ``since``, epoch s);
+    remediations never start it. None: no disruption yet."""
+    for marker in applied_fault_starts(markers):
+        if fault_role(marker) is FaultRole.DISRUPTION and (since is None or marker.ts >= since):
+            return marker
+    return None
 
 
 # -- measurements ------------------------------------------------------------------------------------------
@@ -129,38 +149,74 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class OutageSpan:
-    """One outage after a fault (epoch seconds; ``end`` None: still ongoing)."""
+    """One outage after a fault (epoch seconds; ``end`` None: still ongoing).
+
+    ``failures`` and ``slow`` count its bad requests; ``start_error``/``end_error`` are the widths of the
+    intervals its true edges lie in (None: unknown - no good request before it, or not over).
+    """
 
     start: float
     end: float | None
     failures: int = 0
     errors: Mapping[str, int] = field(default_factory=dict)
+    slow: int = 0
+    start_error: float | None = None
+    end_error: float | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> OutageSpan:
-        end = data.get("end")
-        return cls(float(data["start"]), None if end is None else float(end), int(data.get("failures") or 0),
-                   dict(data.get("errors") or {}))
+        def opt(key: str) -> float | None:
+            value = data.get(key)
+            return None if value is None else float(value)
+
+        return cls(float(data["start"]), opt("end"), int(data.get("failures") or 0), dict(data.get("errors") or {}),
+                   int(data.get("slow") or 0), opt("start_error"), opt("end_error"))
+
+
+@dataclass(frozen=True)
+class PhaseMark:
+    """A remediation step after the disruption (epoch seconds): a phase boundary, not a new RTO origin."""
+
+    at: float
+    action: str
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PhaseMark:
+        return cls(float(data["at"]), str(data.get("action") or ""))
 
 
 @dataclass(frozen=True, kw_only=True)
 class RtoMeasurement(Measurement):
-    """The recovery probe: from the fault to a sustained recovery (``rto_s`` None: not recovered in time)."""
+    """The recovery probe: from the disruption to a sustained recovery (``rto_s`` None: not recovered in time).
+
+    ``fault_start`` is the first disruption's ``fault.start`` (``fault_action`` its action); ``remediations``
+    are the remediation steps after it. The recovery instant lies within ``rto_s +- rto_error_s`` (``rto_s`` is
+    measured to the first good request after the last bad one; ``rto_error_s`` is the time back to the start
+    of that last bad request, or without an outage the time to the first success after the fault).
+    ``slow_ms``: the latency above which a success counted as bad (None: the timeline recorded none).
+    """
 
     kind: ClassVar[MeasurementKind] = MeasurementKind.RTO
     recovered: bool = False
     rto_s: float | None = None
+    rto_error_s: float | None = None
     fault_start: float = 0.0
+    fault_action: str = ""
     recovered_at: float | None = None
     sustain_s: float = 0.0
     min_ok_ratio: float = 0.0
+    slow_ms: float | None = None
     outages: tuple[OutageSpan, ...] = ()
+    remediations: tuple[PhaseMark, ...] = ()
 
     @classmethod
     def _convert(cls, values: dict[str, Any]) -> dict[str, Any]:
         outages = values.get("outages") or ()
+        remediations = values.get("remediations") or ()
         return {**values, "outages": tuple(OutageSpan.from_dict(o) for o in outages if isinstance(o, Mapping)
-                                           and o.get("start") is not None)}
+                                           and o.get("start") is not None),
+                "remediations": tuple(PhaseMark.from_dict(r) for r in remediations if isinstance(r, Mapping)
+                                      and r.get("at") is not None)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -304,6 +360,7 @@ __all__ = [
     "Measurement",
     "MeasurementKind",
     "OutageSpan",
+    "PhaseMark",
     "ReplicationLagMeasurement",
     "ReportError",
     "RpoMeasurement",
@@ -312,6 +369,9 @@ __all__ = [
     "SloErrorRate",
     "SloP95",
     "TrafficShiftMeasurement",
+    "applied_fault_starts",
+    "disruption_start",
+    "fault_role",
     "last_fault_start",
     "last_measurement",
     "measurements_of",

@@ -50,6 +50,12 @@ class LoadSettings(BaseModel):
     ledger: bool = True
     ledger_rate: float = Field(default=25.0, gt=0)
     warmup_s: float = Field(default=2.0, ge=0)
+    locustfile: str | None = None
+    """The user's locustfile (absolute, checked); None: the built-in shop journeys."""
+    task_rate: float = Field(default=2.0, ge=0)
+    """Pacing of the built-in journeys: tasks per second per user (0: as fast as possible)."""
+    connect_timeout_s: float = Field(default=2.0, gt=0)
+    response_timeout_s: float = Field(default=5.0, gt=0)
 
 
 class RunPlan(BaseModel):
@@ -72,6 +78,9 @@ class RunPlan(BaseModel):
     """The parsed target at the start of the run (no secrets)."""
     objectives: dict[str, float] = Field(default_factory=dict)
     load: LoadSettings = Field(default_factory=LoadSettings)
+    slow_ms: float = Field(default=1000.0, gt=0)
+    """A success slower than this is bad for outages and the RTO (the experiment's ``aftershock_slow_ms``, else
+    the target's ``slow_ms``); the load's timeline records such requests as slow."""
     runner: Runner = "aftershock run"
     started_at: float = 0.0
     ended_at: float | None = None

@@ -71,16 +71,26 @@ class RunFolder:
             finally:
                 os.close(fd)
 
-    def records(self, name: str) -> Iterator[dict[str, Any]]:
-        """The complete records of a JSON-lines file (a half-written last line is skipped)."""
+    def records(self, name: str, *, skip_broken: bool = False) -> Iterator[dict[str, Any]]:
+        """The complete records of a JSON-lines file (a half-written last line is skipped). A line that is not a
+        JSON object raises ``ValueError``, or is skipped with ``skip_broken`` (readers that only display)."""
         path = self.path / name
         if not path.exists():
             return
-        with path.open(encoding="utf-8") as fh:
+        with path.open(encoding="utf-8", errors="replace" if skip_broken else "strict") as fh:
             for line in fh:
                 if not line.endswith("\n"):
                     break
-                yield json.loads(line)
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    if skip_broken:
+                        continue
+                    raise
+                if isinstance(record, dict):
+                    yield record
+                elif not skip_broken:
+                    raise ValueError(f"{path}: a line is not a JSON object")
 
     def mark(self, kind: MarkerKind, **fields: Any) -> float:
         """Write a marker of ``kind`` (:class:`~aftershock.core.kinds.MarkerKind`) with the current epoch time;

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from aftershock.core import paths
 from aftershock.core.errors import TargetError
+from aftershock.core.workload import Workload, rebase
 
 
 class _Model(BaseModel):
@@ -196,8 +197,13 @@ class Target(_Model):
     database: Database | None = None
     objectives_tier: str = "warm-standby"
     objectives: dict[str, float] = Field(default_factory=dict)
+    slow_ms: float = Field(default=1000.0, gt=0)
+    """A success slower than this counts as bad for outages and the RTO (an experiment's ``aftershock_slow_ms``
+    overrides it); the steady-state SLO probes judge latency on their own."""
     lab: LabControl | None = None
     aws: AwsSettings | None = None
+    load: Workload = Field(default_factory=Workload)
+    """Locustfile, fresh-connection probe, HTTP and load settings (:mod:`aftershock.core.workload`)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Target:
@@ -295,7 +301,8 @@ def load_target(ref: str | Path = "lab") -> Target:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise TargetError(f"{path}: not valid YAML ({exc.__class__.__name__}); fix the syntax and retry") from exc
-    return parse_target(data, str(path))
+    target = parse_target(data, str(path))  # the load section's file paths are relative to the target file
+    return target.model_copy(update={"load": rebase(target.load, path.resolve().parent)})
 
 
 def dump_target(target: Target, path: Path) -> None:

@@ -1,8 +1,12 @@
 """Chaos Toolkit actions: target-agnostic faults and their rollbacks.
 
 Each fault validates its arguments against the target before changing anything, writes ``fault.start`` /
-``fault.end`` markers (RTO is measured from ``fault.start``), and records its reverts in the run's fault
-journal before returning. ``revert_faults`` is the universal rollback.
+``fault.end`` markers, and records its reverts in the run's fault journal before returning. ``revert_faults``
+is the universal rollback.
+
+The RTO clock starts at the first disruption of the method. A fault action that is a step of the recovery
+runbook declares ``aftershock_role: remediation``: its ``fault.start`` carries that role (taken from the
+``activity.start`` marker the aftershock control writes) and never restarts the clock.
 
 Usage in an experiment::
 
@@ -10,6 +14,10 @@ Usage in an experiment::
       - type: action
         name: lose-an-az
         provider: {type: python, module: aftershock.faults.actions, func: az_outage, arguments: {az: ""}}
+      - type: action
+        name: evacuate-the-region
+        aftershock_role: remediation
+        provider: {type: python, module: aftershock.faults.actions, func: set_traffic_dial, arguments: {dial: 0}}
     rollbacks:
       - type: action
         name: revert-faults
@@ -28,7 +36,9 @@ from types import FrameType
 from typing import Any
 
 from aftershock.core.errors import AftershockError, FaultRefused
-from aftershock.core.kinds import MarkerKind
+from aftershock.core.kinds import FaultRole, MarkerKind
+from aftershock.core.measurements import read_markers
+from aftershock.core.runfolder import RunFolder
 from aftershock.faults.context import ActivityContext
 from aftershock.faults.outcome import FaultOutcome
 from aftershock.faults.reverts import record_injected, revert_outstanding
@@ -74,6 +84,15 @@ def _signals_held() -> Iterator[None]:
             os.kill(os.getpid(), signum)
 
 
+def activity_role(run: RunFolder, action: str) -> FaultRole:
+    """The role the running activity declared (``aftershock_role`` on its ``activity.start`` marker) when that
+    activity is ``action``; a disruption otherwise."""
+    starts = [m for m in read_markers(run) if m.kind is MarkerKind.ACTIVITY_START]
+    if starts and starts[-1].get("func") == action and starts[-1].get("role") == FaultRole.REMEDIATION:
+        return FaultRole.REMEDIATION
+    return FaultRole.DISRUPTION
+
+
 def _inject(action: str, configuration: Configuration, prepare: Callable[[ActivityContext], Apply],
             **args: Any) -> dict[str, Any]:
     """Validate (``prepare`` resolves and checks every argument, changing nothing), then mark and apply.
@@ -90,7 +109,8 @@ def _inject(action: str, configuration: Configuration, prepare: Callable[[Activi
             # a fault applied but not journaled could never be reverted; a driver that journals every step in
             # flight (AWS) stays interruptible instead: Ctrl-C during a long wait starts the rollback at once
             held.enter_context(_signals_held())
-        started = ctx.run.mark(MarkerKind.FAULT_START, action=action, args=args)
+        role = activity_role(ctx.run, action)
+        started = ctx.run.mark(MarkerKind.FAULT_START, action=action, args=args, role=role.value)
         try:
             outcome = apply()
         except BaseException as exc:
@@ -103,7 +123,7 @@ def _inject(action: str, configuration: Configuration, prepare: Callable[[Activi
             ended = ctx.run.mark(MarkerKind.FAULT_END, action=action, description=outcome.description)
             fault_id = record_injected(ctx.run, action, outcome, started)
     return {"fault_id": fault_id, "action": action, "description": outcome.description,
-            "details": outcome.details, "started_at": started, "ended_at": ended,
+            "details": outcome.details, "role": role.value, "started_at": started, "ended_at": ended,
             "reverts": [c.method for c in outcome.reverts]}
 
 

@@ -83,7 +83,9 @@ class AwsDriver:
         self.calls = CallRecorder(run, guard=lambda region, service: self.guard.ensure(region, service=service),
                                   dry_run=dry_run,
                                   echo=echo or (_echo if dry_run else None))
-        self.kube = kube or pods.KubeClients(aws.kubeconfig)
+        self.kube = kube or pods.KubeClients(aws.kubeconfig, credentials=self.sessions.credentials,
+                                             accounts=aws.allowed_account_ids,
+                                             regions=tuple(r.name for r in target.regions))
         self._rng = rng
         self._poll_s = aws.poll_interval_s
         self._aurora = Aurora(target, self.sessions, self.calls, poll_s=aws.poll_interval_s,

@@ -1,10 +1,10 @@
-"""The shop's Locust users: anonymous browsers, logged-in shoppers and a fresh-connection probe.
+"""The shop's Locust users: anonymous browsers and logged-in shoppers (the built-in journeys).
 
 * :class:`Browser` (weight 7): catalog pages, search, product pages.
 * :class:`Shopper` (weight 3): logs in once per user start, adds and removes cart items, checks out and looks
   the order up.
-* :class:`FreshConnection` (exactly one user): a NEW TCP connection per request (``Connection: close``),
-  reported as ``fresh:GET ...`` so keep-alive connections cannot hide a failover.
+
+The fresh-connection probe (a new TCP connection per request) lives in :mod:`aftershock.loadtests.fresh`.
 
 Every request uses ``catch_response=True``: a 200 with a wrong body is a failure (``"bad body: ..."``),
 another status is ``"http <code>"``. Names are stable route names (``GET /api/products/{id}``). Users are
@@ -17,15 +17,11 @@ from __future__ import annotations
 
 import json
 import random
-import socket
-import time
 from collections.abc import Callable, Collection
 from typing import Any
-from urllib.parse import urlsplit
 
 from locust import User, constant_throughput, task
 from locust.contrib.fasthttp import FastHttpUser
-from locust.exception import CatchResponseError
 
 PRODUCT_IDS = (1, 3000)
 SHOPPER_IDS = (1, 5000)
@@ -251,130 +247,3 @@ class Shopper(ShopUser):
         if order is not None:
             self.call("GET", f"/api/orders/{order['order_id']}", "GET /api/orders/{id}", check=check_object,
                       headers=headers)  # fmt: skip
-
-
-# -- the fresh-connection probe ---------------------------------------------------------------------------
-class FreshResponse:
-    """Status and body of one request over its own connection."""
-
-    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-
-def _dechunk(data: bytes) -> bytes:
-    out = bytearray()
-    while True:
-        line, _, rest = data.partition(b"\r\n")
-        size = int(line.split(b";", 1)[0].strip() or b"0", 16)
-        if size == 0:
-            return bytes(out)
-        out += rest[:size]
-        data = rest[size + 2 :]
-
-
-def fresh_get(url: str, path: str, *, connect_timeout: float, response_timeout: float) -> FreshResponse:
-    """GET over a brand-new TCP connection (``Connection: close``), read to EOF. Raises OSError/TimeoutError."""
-    parts = urlsplit(url)
-    host = parts.hostname or "127.0.0.1"
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    if parts.scheme == "https":
-        raise ValueError("the fresh-connection probe speaks plain HTTP only")
-    sock = socket.create_connection((host, port), timeout=connect_timeout)
-    try:
-        sock.settimeout(response_timeout)
-        request = (f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n"
-                   "Accept: application/json\r\nUser-Agent: aftershock-fresh-connection\r\n\r\n")
-        sock.sendall(request.encode("latin-1"))
-        chunks = []
-        deadline = time.monotonic() + response_timeout
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            if time.monotonic() > deadline:
-                raise TimeoutError("response took longer than --response-timeout")
-    finally:
-        sock.close()
-    raw = b"".join(chunks)
-    head, sep, body = raw.partition(b"\r\n\r\n")
-    if not sep:
-        raise ConnectionAbortedError("connection closed before a complete response head")
-    lines = head.decode("latin-1").split("\r\n")
-    status_parts = lines[0].split(" ", 2)
-    if len(status_parts) < 2 or not status_parts[1].isdigit():
-        raise ConnectionAbortedError(f"bad status line {lines[0][:40]!r}")
-    headers = {}
-    for line in lines[1:]:
-        key, _, value = line.partition(":")
-        headers[key.strip().lower()] = value.strip()
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        body = _dechunk(body)
-    return FreshResponse(int(status_parts[1]), headers, body)
-
-
-class FreshFailure(CatchResponseError):
-    """A fresh-connection request that got an answer, but the wrong one (``http 503``, ``bad body: ...``)."""
-
-
-class FreshConnection(User):
-    """One user opening a new connection per request: GET /health and a product page, alternately."""
-
-    fixed_count = 1
-
-    def __init__(self, environment: Any) -> None:
-        super().__init__(environment)
-        options = environment.parsed_options
-        self.connect_timeout = float(getattr(options, "connect_timeout", 2.0) or 2.0)
-        self.response_timeout = float(getattr(options, "response_timeout", 5.0) or 5.0)
-        self._pacer = constant_throughput(float(getattr(options, "fresh_rate", 20.0) or 20.0))
-        self._turn = 0
-
-    def wait_time(self) -> float:
-        """``--fresh-rate`` requests per second, whatever the service does."""
-        return float(self._pacer(self))
-
-    def _probe(self, path: str, name: str, check: Validator | None) -> None:
-        start = time.time()
-        started = time.perf_counter()
-        exception: BaseException | None = None
-        length = 0
-        try:
-            resp = fresh_get(
-                self.host or "", path, connect_timeout=self.connect_timeout, response_timeout=self.response_timeout
-            )
-            length = len(resp.body)
-            if resp.status != 200:
-                exception = FreshFailure(f"http {resp.status}")
-            elif check is not None:
-                try:
-                    problem = check(json.loads(resp.body or b""))
-                except ValueError:
-                    problem = "not JSON"
-                if problem:
-                    exception = FreshFailure(f"bad body: {problem}")
-        except (OSError, ValueError) as exc:
-            exception = exc
-        self.environment.events.request.fire(
-            request_type="GET",
-            name=name,
-            response_time=(time.perf_counter() - started) * 1000.0,
-            response_length=length,
-            exception=exception,
-            context={},
-            start_time=start,
-            url=path,
-            response=None,
-        )
-
-    @task
-    def probe(self) -> None:
-        """GET /health and a product page, alternately."""
-        self._turn += 1
-        if self._turn % 2:
-            self._probe("/health", "fresh:GET /health", None)
-        else:
-            product_id = random.randint(*PRODUCT_IDS)
-            self._probe(f"/api/products/{product_id}", "fresh:GET /api/products/{id}", check_product(product_id))

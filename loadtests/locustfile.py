@@ -1,14 +1,9 @@
-"""The shop load for ``locust -f loadtests/locustfile.py`` (aftershock runs it as a subprocess).
+"""The built-in shop load for ``locust -f loadtests/locustfile.py`` (aftershock runs it as a subprocess).
 
-Custom options (besides Locust's ``-H/-u/-r/-t``)::
-
-    --shape steady|step|spike   load shape (loadtests/shapes.py), sized by -u/-r/-t
-    --timeline-dir DIR          write DIR/timeline.jsonl (master or single process); empty = no timeline
-    --timeline-bucket-ms MS     timeline bucket size (default 100)
-    --connect-timeout S         connect timeout per request (default 2)
-    --response-timeout S        response timeout per request (default 5)
-    --task-rate R               tasks per second per browser/shopper user (default 2; 0 = no pacing)
-    --fresh-rate R              requests per second of the fresh-connection user (default 20)
+Users: :class:`Browser` and :class:`Shopper` (the shop journeys), :class:`FreshConnection` (the
+fresh-connection probe). Options (``--shape``, ``--timeline-dir``, ``--task-rate``, ...): see
+:mod:`aftershock.loadtests.wiring`. A workload of your own goes next to aftershock's plugin file instead:
+``-f yours.py,loadtests/aftershock_plugin.py`` (what ``aftershock run/load --locustfile`` does).
 
 Example::
 
@@ -18,26 +13,13 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any
-
 from locust import events
 
-from aftershock.loadtests import timeline_plugin
-from aftershock.loadtests.journeys import Browser, FreshConnection, Shopper
-from aftershock.loadtests.shapes import SHAPES, AftershockShape
+from aftershock.loadtests.fresh import FreshConnection
+from aftershock.loadtests.journeys import Browser, Shopper
+from aftershock.loadtests.shapes import AftershockShape
+from aftershock.loadtests.wiring import attach
 
 __all__ = ["AftershockShape", "Browser", "FreshConnection", "Shopper"]
 
-
-@events.init_command_line_parser.add_listener
-def _options(parser: Any) -> None:
-    parser.add_argument("--shape", choices=sorted(SHAPES), default="steady", help="load shape (default steady)")
-    parser.add_argument("--timeline-dir", default="", help="folder for timeline.jsonl (empty: no timeline)")
-    parser.add_argument("--timeline-bucket-ms", type=int, default=100, help="timeline bucket size in ms")
-    parser.add_argument("--connect-timeout", type=float, default=2.0, help="connect timeout (s)")
-    parser.add_argument("--response-timeout", type=float, default=5.0, help="response timeout (s)")
-    parser.add_argument("--task-rate", type=float, default=2.0, help="tasks/s per user (0: as fast as possible)")
-    parser.add_argument("--fresh-rate", type=float, default=20.0, help="requests/s of the fresh-connection user")
-
-
-timeline_plugin.install(events)
+attach(events)

@@ -2,7 +2,9 @@
 
 Each request is bucketed by its START time (epoch ms) into ``bucket_ms`` buckets per request name, with
 ok/fail counts, a log-spaced latency histogram, max latency, first/last ok and fail start times and error
-kinds (cost ~1 us per request). Who writes what:
+kinds (cost ~1 us per request). A success slower than ``--timeline-slow-ms`` (default 1000) is also counted as
+slow, with the start times of the first and last slow one: outages and the RTO count it as bad. Who writes
+what:
 
 * local (single process): a greenlet writes the touched buckets every 0.5 s to
   ``<timeline-dir>/timeline.jsonl``; the rest is written when Locust quits.
@@ -85,7 +87,7 @@ def classify_error(exc: BaseException | str | None) -> str:
 class _Acc:
     """Mutable accumulator of one bucket piece (hot path: plain attributes, no None checks)."""
 
-    __slots__ = ("errors", "fail", "ff", "fo", "hist", "lf", "lo", "max", "ok")
+    __slots__ = ("errors", "fail", "ff", "fo", "fs", "hist", "lf", "lo", "ls", "max", "ok", "slow")
 
     def __init__(self) -> None:
         self.ok = 0
@@ -96,6 +98,9 @@ class _Acc:
         self.lo = -_INF
         self.ff = _INF
         self.lf = -_INF
+        self.slow = 0
+        self.fs = _INF
+        self.ls = -_INF
         self.errors: dict[str, int] = {}
 
 
@@ -106,10 +111,13 @@ def _opt(value: float) -> float | None:
 class TimelineRecorder:
     """Accumulates requests into bucket pieces until :meth:`drain` hands them over."""
 
-    def __init__(self, bucket_ms: int = 100) -> None:
+    def __init__(self, bucket_ms: int = 100, slow_ms: float = 1000.0) -> None:
         if bucket_ms <= 0:
             raise ValueError(f"bucket_ms={bucket_ms} must be positive")
+        if not slow_ms > 0:
+            raise ValueError(f"slow_ms={slow_ms} must be positive")
         self.bucket_ms = bucket_ms
+        self.slow_ms = slow_ms
         self.pending: dict[tuple[int, str], _Acc] = {}
         self.recorded = 0
 
@@ -141,6 +149,12 @@ class TimelineRecorder:
                 acc.fo = at_ms
             if at_ms > acc.lo:
                 acc.lo = at_ms
+            if latency > self.slow_ms:
+                acc.slow += 1
+                if at_ms < acc.fs:
+                    acc.fs = at_ms
+                if at_ms > acc.ls:
+                    acc.ls = at_ms
         else:
             acc.fail += 1
             if at_ms < acc.ff:
@@ -169,9 +183,16 @@ class TimelineRecorder:
                 first_fail_ms=_opt(acc.ff),
                 last_fail_ms=_opt(acc.lf),
                 errors=tuple(sorted(acc.errors.items())),
+                slow=acc.slow,
+                first_slow_ms=_opt(acc.fs),
+                last_slow_ms=_opt(acc.ls),
             )
             for (index, name), acc in sorted(pending.items())
         ]
+
+
+def _slow_ms(options: Any) -> float:
+    return float(getattr(options, "timeline_slow_ms", 1000.0) or 1000.0)
 
 
 def _source() -> str:
@@ -203,14 +224,15 @@ class TimelinePlugin:
             logger.info("no --timeline-dir: the timeline is off")
             return
         bucket_ms = int(getattr(options, "timeline_bucket_ms", 100))
+        slow_ms = _slow_ms(options)
         role = "master" if isinstance(runner, MasterRunner) else "local"
-        self.writer = TimelineWriter(Path(folder) / TIMELINE_FILE, bucket_ms=bucket_ms, writer=role)
+        self.writer = TimelineWriter(Path(folder) / TIMELINE_FILE, bucket_ms=bucket_ms, writer=role, slow_ms=slow_ms)
         self.writer.write([])  # creates the file and its meta line now, so readers can wait for it
         if isinstance(runner, MasterRunner):
             self.events.worker_report.add_listener(self._on_worker_report)
             runner.register_message(MESSAGE_TYPE, self._on_worker_message)
         elif isinstance(runner, LocalRunner):
-            self.recorder = TimelineRecorder(bucket_ms)
+            self.recorder = TimelineRecorder(bucket_ms, slow_ms)
             self.events.request.add_listener(self.recorder.on_request)
             self._flusher = gevent.spawn(self._flush_loop)
             self.events.quitting.add_listener(self._flush_local)
@@ -239,7 +261,7 @@ class TimelinePlugin:
         options = environment.parsed_options  # the master's custom options arrive with the spawn message
         if self.recorder is not None or not getattr(options, "timeline_dir", ""):
             return
-        self.recorder = TimelineRecorder(int(getattr(options, "timeline_bucket_ms", 100)))
+        self.recorder = TimelineRecorder(int(getattr(options, "timeline_bucket_ms", 100)), _slow_ms(options))
         self.events.request.add_listener(self.recorder.on_request)
 
     def _encoded(self) -> list[dict[str, Any]]:

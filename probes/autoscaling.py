@@ -17,6 +17,7 @@ from typing import Any
 from aftershock.core.errors import HarnessError
 from aftershock.core.measurements import ScalingMeasurement
 from aftershock.core.runfolder import RunFolder
+from aftershock.core.samples import read_samples
 from aftershock.core.timeline.windows import windows
 from aftershock.faults.context import ActivityContext
 from aftershock.probes.live import last_fault_start, record, timeline_now
@@ -26,10 +27,10 @@ __all__ = ["measure_scaling"]
 
 def _replicas(run: RunFolder, region: str, since: float) -> list[tuple[float, int, int]]:
     rows = []
-    for sample in run.records("samples.jsonl"):
-        replicas = (sample.get("replicas") or {}).get(region)
-        if replicas and sample["ts"] >= since - 1.0:
-            rows.append((float(sample["ts"]), int(replicas["desired"]), int(replicas["ready"])))
+    for sample in read_samples(run):
+        replicas = sample.region_replicas(region)
+        if replicas is not None and sample.ts >= since - 1.0:
+            rows.append((sample.ts, *replicas))
     return rows
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aftershock.core import measurements
-from aftershock.core.measurements import M, read_markers, record_measurement
+from aftershock.core.measurements import M, MarkerRecord, read_markers, record_measurement
 from aftershock.core.runfolder import RunFolder
 from aftershock.core.timeline.store import Timeline, read_timeline
 
@@ -21,6 +21,11 @@ def timeline_now(run: RunFolder) -> Timeline:
 def last_fault_start(run: RunFolder) -> float | None:
     """Epoch seconds of the most recent ``fault.start`` marker of a fault that was applied (RTO's origin)."""
     return measurements.last_fault_start(read_markers(run))
+
+
+def disruption_start(run: RunFolder, *, since: float | None = None) -> MarkerRecord | None:
+    """The ``fault.start`` of the first applied disruption (at or after ``since``): the RTO's origin."""
+    return measurements.disruption_start(read_markers(run), since=since)
 
 
 def record(run: RunFolder, measurement: M) -> M:

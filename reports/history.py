@@ -31,7 +31,12 @@ from aftershock.reports.model import ReportData
 
 FIGURES: tuple[str, ...] = ("rto_s", "rpo_s", "lost_writes", "in_doubt_writes", "first_scale_s",
                             "ready_capacity_s", "latency_slo_s")
-"""Figures kept per run; for each, a smaller value is better."""
+"""Figures kept per run and judged for regressions; for each, a smaller value is better."""
+
+ERROR_BARS: tuple[str, ...] = ("rto_error_s",)
+"""Kept next to the figures (``rto_s +- rto_error_s``), never judged."""
+
+COLUMNS: tuple[str, ...] = FIGURES + ERROR_BARS
 
 DEFAULT_MARGINS: Mapping[str, float] = MappingProxyType({
     "rto_s": 2.0, "rpo_s": 1.0, "lost_writes": 0.5, "in_doubt_writes": 2.0,
@@ -49,7 +54,7 @@ CREATE TABLE IF NOT EXISTS runs (
     status TEXT NOT NULL,
     run_dir TEXT NOT NULL,
     recorded_at REAL NOT NULL,
-    {", ".join(f"{name} REAL" for name in FIGURES)}
+    {", ".join(f"{name} REAL" for name in COLUMNS)}
 );
 CREATE INDEX IF NOT EXISTS runs_by_scenario ON runs (scenario, target, started_at);
 """
@@ -159,6 +164,11 @@ class HistoryStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=30)
         self._db.executescript(_SCHEMA)
+        known = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+        with self._db:  # a store written before a column existed gets it (empty for the old runs)
+            for name in COLUMNS:
+                if name not in known:
+                    self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} REAL")
 
     def __repr__(self) -> str:
         return f"HistoryStore({str(self.path)!r}, policy={self.policy!r})"
@@ -180,9 +190,9 @@ class HistoryStore:
 
     def add(self, run: HistoryRun) -> None:
         columns = ("run_id", "scenario", "target", "started_at", "passed", "partial", "status", "run_dir",
-                   "recorded_at", *FIGURES)
+                   "recorded_at", *COLUMNS)
         values = (run.run_id, run.scenario, run.target, run.started_at, int(run.passed), int(run.partial),
-                  run.status, run.run_dir, time.time(), *(run.figure(name) for name in FIGURES))
+                  run.status, run.run_dir, time.time(), *(run.figure(name) for name in COLUMNS))
         with self._db:
             self._db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(columns)}) "
                              f"VALUES ({', '.join('?' for _ in columns)})", values)
@@ -193,7 +203,7 @@ class HistoryStore:
             run_id=data.run_id, scenario=data.run.scenario, target=data.run.target,
             started_at=data.run.started_at if data.run.started_at is not None else time.time(),
             passed=data.passed, partial=data.partial, status=data.status, run_dir=str(data.run_dir.resolve()),
-            figures={name: _figure(data, name) for name in FIGURES},
+            figures={name: _figure(data, name) for name in COLUMNS},
         )
         self.add(run)
         key = (run.started_at, run.run_id)
@@ -203,7 +213,7 @@ class HistoryStore:
     def runs(self, *, scenario: str | None = None, target: str | None = None) -> list[HistoryRun]:
         """Recorded runs, oldest first, optionally of one scenario and/or target."""
         query = f"SELECT run_id, scenario, target, started_at, passed, partial, status, run_dir, " \
-                f"{', '.join(FIGURES)} FROM runs"
+                f"{', '.join(COLUMNS)} FROM runs"
         where, args = [], []
         for column, value in (("scenario", scenario), ("target", target)):
             if value is not None:
@@ -213,7 +223,7 @@ class HistoryStore:
             query += " WHERE " + " AND ".join(where)
         rows = self._db.execute(query + " ORDER BY started_at, run_id", args).fetchall()
         return [HistoryRun(row[0], row[1], row[2], row[3], bool(row[4]), bool(row[5]), row[6], row[7],
-                           MappingProxyType(dict(zip(FIGURES, row[8:], strict=True)))) for row in rows]
+                           MappingProxyType(dict(zip(COLUMNS, row[8:], strict=True)))) for row in rows]
 
     def entries(self, *, scenario: str | None = None, target: str | None = None) -> list[HistoryEntry]:
         """Every run with its regressions against the runs of its scenario and target before it."""
@@ -226,5 +236,5 @@ class HistoryStore:
         return entries
 
 
-__all__ = ["DEFAULT_MARGINS", "FIGURES", "HistoryEntry", "HistoryRun", "HistoryStore", "Regression",
-           "RegressionPolicy", "detect_regressions"]
+__all__ = ["COLUMNS", "DEFAULT_MARGINS", "ERROR_BARS", "FIGURES", "HistoryEntry", "HistoryRun", "HistoryStore",
+           "Regression", "RegressionPolicy", "detect_regressions"]

@@ -83,8 +83,14 @@ def _objectives(data: ReportData) -> str:
     for o in data.objectives:
         status = f"<span class='{'met' if o.met else 'missed'}'>{'met' if o.met else 'MISSED'}</span>"
         rows.append((escape(text.label(o.name)) + f" <span class='muted'>{escape(o.name)}</span>",
-                     escape(text.target(o)), escape(text.measured(o)), status))
-    return _table(("Objective", "Target", "Measured", "Result"), rows, numeric=frozenset({1, 2}))
+                     escape(text.target(o)), escape(text.measured(o, data.figures)), status))
+    notes = []
+    if "rto_s" in data.figures:
+        notes.append(f"<p class='muted' id='rto-definition'>{escape(text.RTO_DEFINITION)}</p>")
+    warning = text.rto_warning(data)
+    if warning:
+        notes.append(f"<p class='missed' id='rto-warning'>Warning: {escape(warning)}</p>")
+    return _table(("Objective", "Target", "Measured", "Result"), rows, numeric=frozenset({1, 2})) + "".join(notes)
 
 
 def _outages(data: ReportData) -> str:
@@ -94,8 +100,12 @@ def _outages(data: ReportData) -> str:
     rows = []
     for o in data.outages:
         length = "not over when the run ended" if o.end is None else text.seconds(o.end - o.start)
-        rows.append((f"+{o.start - origin:.1f} s", escape(length), str(o.failures)))
-    return _table(("Started (from run start)", "Lasted", "Failed requests"), rows, numeric=frozenset({2}))
+        edges = " / ".join("?" if e is None else f"{e * 1000:.0f} ms" for e in (o.start_error, o.end_error))
+        rows.append((f"+{o.start - origin:.1f} s", escape(length), str(o.failures), str(o.slow), escape(edges)))
+    note = text.slow_note(data)
+    return _table(("Started (from run start)", "Lasted", "Failed requests", "Slow requests",
+                   "± start / end"), rows, numeric=frozenset({2, 3})) + (
+        f"<p class='muted'>{escape(note)}</p>" if note else "")
 
 
 def _ledger(ledger: Mapping[str, Any]) -> str:
@@ -125,11 +135,12 @@ def _traffic(figures: Mapping[str, Any]) -> str:
             return f"{value:.0f}" if isinstance(value, int | float) else "-"
 
         rows.append((escape(str(entry.get("name"))), str(entry.get("requests", 0)), str(entry.get("failures", 0)),
-                     f"{float(entry.get('rps') or 0):.1f}", ms("p50_ms"), ms("p95_ms"), ms("p99_ms")))
+                     str(entry.get("slow", 0)), f"{float(entry.get('rps') or 0):.1f}", ms("p50_ms"), ms("p95_ms"),
+                     ms("p99_ms")))
     if not rows:
         return ""
-    return "<h2>Traffic</h2>" + _table(("Request", "Requests", "Failed", "req/s", "p50 ms", "p95 ms", "p99 ms"),
-                                       rows, numeric=frozenset({1, 2, 3, 4, 5, 6}))
+    return "<h2>Traffic</h2>" + _table(("Request", "Requests", "Failed", "Slow", "req/s", "p50 ms", "p95 ms",
+                                        "p99 ms"), rows, numeric=frozenset({1, 2, 3, 4, 5, 6, 7}))
 
 
 def _steps(data: ReportData) -> str:

@@ -26,12 +26,27 @@ def _hypothesis_failure(data: ReportData) -> str | None:
     return None
 
 
+def _rto_properties(data: ReportData) -> list[tuple[str, str]]:
+    """``rto_s``, ``rto_error_s`` and the RTO as the reports show it (``12.40 s ± 0.03 s``), when measured."""
+    found = [(key, f"{value:g}") for key in ("rto_s", "rto_error_s", "slow_ms")
+             if isinstance(value := data.figures.get(key), int | float) and not isinstance(value, bool)]
+    for objective in data.objectives:
+        if objective.name == "rto_s" and objective.measured is not None:
+            found.append(("rto", text.measured(objective, data.figures)))
+    warning = text.rto_warning(data)
+    if warning:
+        found.append(("rto_warning", warning))
+    return found
+
+
 def render_junit(data: ReportData) -> bytes:
     """The JUnit XML document (UTF-8 bytes)."""
     classname = f"aftershock.{data.run.scenario}.{data.run.target}"
     cases: list[tuple[str, str | None, float]] = []
     for objective in data.objectives:
         failure = None if objective.met else objective.failure_message
+        if failure and objective.name == "rto_s":
+            failure += f" (measured {text.measured(objective, data.figures)})"
         cases.append((objective.name, failure, 0.0))
     hypothesis_time = sum(s.duration_s or 0.0 for s in data.steps if s.phase.startswith("hypothesis"))
     cases.append(("steady-state-hypothesis", _hypothesis_failure(data), hypothesis_time))
@@ -41,7 +56,8 @@ def render_junit(data: ReportData) -> bytes:
                           errors="0", skipped="0", time=f"{text.duration(data) or 0.0:.3f}",
                           timestamp=text.when(data.run.started_at))
     props = ET.SubElement(suite, "properties")
-    for name, value in (("verdict", data.verdict), ("run_folder", str(data.run_dir)), ("status", data.status)):
+    for name, value in (("verdict", data.verdict), ("run_folder", str(data.run_dir)), ("status", data.status),
+                        *_rto_properties(data)):
         ET.SubElement(props, "property", name=name, value=value)
     for name, failure, seconds in cases:
         case = ET.SubElement(suite, "testcase", classname=classname, name=name, time=f"{seconds:.3f}")

@@ -34,13 +34,20 @@ def render_markdown(data: ReportData) -> str:
     for o in data.objectives:
         result = "met" if o.met else "**MISSED**"
         lines.append(f"| {_cell(text.label(o.name))} (`{o.name}`) | {_cell(text.target(o))} | "
-                     f"{_cell(text.measured(o))} | {result} |")
+                     f"{_cell(text.measured(o, data.figures))} | {result} |")
     if not data.objectives:
         lines.append("| (no objective judged) | | | |")
     lines.append("")
+    warning = text.rto_warning(data)
+    if warning:
+        lines.append(f"- :warning: {_cell(warning)}")
+    if "rto_s" in data.figures:
+        lines.append(f"_{_cell(text.RTO_DEFINITION)}_")
+        lines.append("")
     if data.outages:
         spans = ", ".join("not over" if o.end is None else text.seconds(o.end - o.start) for o in data.outages)
-        lines.append(f"Outages: {len(data.outages)} ({spans}).")
+        failed, slow = sum(o.failures for o in data.outages), sum(o.slow for o in data.outages)
+        lines.append(f"Outages: {len(data.outages)} ({spans}); {failed} failed and {slow} slow requests.")
     ledger = text.ledger_rows(data.ledger)
     if ledger:
         lines.append("Ledger: " + ", ".join(f"{name} {value}" for name, value in ledger) + ".")

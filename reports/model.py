@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from aftershock.core.figures import Figures
-from aftershock.core.kinds import MarkerKind
-from aftershock.core.measurements import MarkerRecord, read_markers, read_measurements
+from aftershock.core.kinds import FaultRole, MarkerKind
+from aftershock.core.measurements import MarkerRecord, fault_role, read_markers, read_measurements
 from aftershock.core.plan import RunInfo as PlanInfo
 from aftershock.core.runfolder import RunFolder
+from aftershock.core.samples import Sample, read_samples
 from aftershock.core.timeline.store import Timeline, read_pieces, read_timeline
 
 Verdict = Literal["PASSED", "FAILED", "PARTIAL"]
@@ -71,22 +72,14 @@ class Marker:
 
 @dataclass(frozen=True)
 class OutageSpan:
+    """An outage (epoch s): its bad requests, failed and slow, and the widths of its edges' intervals."""
+
     start: float
     end: float | None
     failures: int
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One periodic observation of the target (``samples.jsonl``)."""
-
-    ts: float
-    writer: str | None
-    writer_region: str | None
-    replicas: tuple[tuple[str, int, int], ...]
-    """``(region, desired, ready)`` per region."""
-    lag_s: tuple[tuple[str, float], ...]
-    lag_bytes: tuple[tuple[str, float], ...]
+    slow: int = 0
+    start_error: float | None = None
+    end_error: float | None = None
 
 
 @dataclass(frozen=True)
@@ -297,6 +290,8 @@ def _markers(records: list[MarkerRecord]) -> tuple[Marker, ...]:
         label = _MARKER_LABELS.get(MarkerKind(record.kind)) if record.kind in _MARKER_LABELS else None
         if label is not None:
             what = record.get("action") or ""
+            if record.kind is MarkerKind.FAULT_START and fault_role(record) is FaultRole.REMEDIATION:
+                label = "remediation"  # a phase boundary of the recovery, not a new fault
             found.append(Marker(record.ts, str(record.kind), f"{label} {what}".strip()))
     return tuple(found)
 
@@ -306,33 +301,15 @@ def _outages(figures: Mapping[str, Any]) -> tuple[OutageSpan, ...]:
     for outage in figures.get("outages") or []:
         if isinstance(outage, dict) and _float(outage.get("start")) is not None:
             failures = int(outage.get("failures") or 0)
-            spans.append(OutageSpan(float(outage["start"]), _float(outage.get("end")), failures))
+            spans.append(OutageSpan(float(outage["start"]), _float(outage.get("end")), failures,
+                                    int(outage.get("slow") or 0), _float(outage.get("start_error")),
+                                    _float(outage.get("end_error"))))
     return tuple(spans)
 
 
-def _pairs(value: Any) -> tuple[tuple[str, float], ...]:
-    if not isinstance(value, dict):
-        return ()
-    return tuple(sorted((str(k), float(v)) for k, v in value.items() if _float(v) is not None))
-
-
 def _samples(run_dir: Path) -> tuple[Sample, ...]:
-    samples = []
-    for record in _lines(run_dir / "samples.jsonl"):
-        ts = _float(record.get("ts"))
-        if ts is None:
-            continue
-        replicas = record.get("replicas") or {}
-        samples.append(Sample(
-            ts=ts,
-            writer=str(record["writer"]) if record.get("writer") else None,
-            writer_region=str(record["writer_region"]) if record.get("writer_region") else None,
-            replicas=tuple(sorted((str(region), int(r.get("desired") or 0), int(r.get("ready") or 0))
-                                  for region, r in replicas.items() if isinstance(r, dict))),
-            lag_s=_pairs(record.get("replication_lag_s")),
-            lag_bytes=_pairs(record.get("replication_lag_bytes")),
-        ))
-    return tuple(samples)
+    """The observations with figures (failed observations carry none to chart)."""
+    return tuple(s for s in read_samples(RunFolder(run_dir)) if s.error is None)
 
 
 def _timeline(run_dir: Path, problems: list[str]) -> Timeline:

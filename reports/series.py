@@ -17,9 +17,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from aftershock.core.samples import Sample
 from aftershock.core.timeline.model import HIST_OVERFLOW_BIN, bin_upper_ms
 from aftershock.core.timeline.store import Timeline
-from aftershock.reports.model import Sample
 
 MAX_POINTS = 600
 TOP_ERROR_KINDS = 5
@@ -173,7 +173,8 @@ def sample_series(samples: Sequence[Sample], *, max_points: int = MAX_POINTS) ->
                     for r in regions)
     ready = tuple((r, tuple(reduce([k for s in b for rr, _, k in s.replicas if rr == r], "min") for b in bins))
                   for r in regions)
-    lag = tuple((i, tuple(reduce([v for s in b for ii, v in s.lag_s if ii == i], "max") for b in bins))
+    lag = tuple((i, tuple(reduce([v for s in b for ii, v in s.lag_s if ii == i and v is not None], "max")
+                           for b in bins))
                 for i in instances)
     spans: list[tuple[float, float, str, str]] = []
     for sample in ordered:

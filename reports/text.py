@@ -6,10 +6,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from aftershock.core.figures import rto_error_warning, with_error
 from aftershock.reports.model import Objective, ReportData
 
 OBJECTIVE_LABELS = {
-    "rto_s": "RTO (time to recover)",
+    "rto_s": "RTO (time to recover, ± its error bar)",
     "rpo_s": "RPO (data loss window)",
     "lost_writes": "Lost acknowledged writes",
     "in_doubt_writes": "In-doubt writes",
@@ -39,10 +40,36 @@ def number(value: float) -> str:
     return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
-def measured(objective: Objective) -> str:
+RTO_DEFINITION = ("RTO: from the first disruption of the method (a remediation step never restarts the clock) to "
+                  "the first good request after the last bad one - a request is bad when it failed or took longer "
+                  "than slow_ms - once traffic stayed good for the sustain period. The recovery instant lies "
+                  "between the start of that last bad request and the first good one: ± is that interval.")
+
+
+def measured(objective: Objective, figures: Mapping[str, Any] | None = None) -> str:
+    """The measured value; the RTO with its error bar (``12.40 s ± 0.03 s``) when ``figures`` hold it."""
     if objective.measured is None:
         return "not measured"
+    error = (figures or {}).get(f"{objective.name.removesuffix('_s')}_error_s")
+    if objective.name == "rto_s" and isinstance(error, int | float) and not isinstance(error, bool):
+        return with_error(objective.measured, float(error), objective.unit)
     return f"{number(objective.measured)} {objective.unit}"
+
+
+def rto_warning(data: ReportData) -> str | None:
+    """The report's warning when the RTO's error bar is wider than 100 ms or 10 % of the RTO."""
+    rto, error = data.figures.get("rto_s"), data.figures.get("rto_error_s")
+    if not isinstance(rto, int | float) or not isinstance(error, int | float):
+        return None
+    return rto_error_warning(float(rto), float(error))
+
+
+def slow_note(data: ReportData) -> str | None:
+    """Which latency counted as slow (bad) for outages and the RTO."""
+    slow_ms = data.figures.get("slow_ms")
+    if not isinstance(slow_ms, int | float) or isinstance(slow_ms, bool):
+        return None
+    return f"requests slower than {slow_ms:g} ms count as bad (slow) for outages and the RTO"
 
 
 def target(objective: Objective) -> str:
@@ -98,4 +125,5 @@ def verdict_sentence(data: ReportData) -> str:
     return text
 
 
-__all__ = ["label", "ledger_rows", "measured", "met", "seconds", "target", "verdict_sentence", "when"]
+__all__ = ["RTO_DEFINITION", "label", "ledger_rows", "measured", "met", "rto_warning", "seconds", "slow_note",
+           "target", "verdict_sentence", "when"]

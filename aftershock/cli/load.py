@@ -24,8 +24,10 @@ from aftershock.core.errors import AftershockError, UsageError
 from aftershock.core.timeline.outages import Outage, find_outages
 from aftershock.core.timeline.store import Timeline, read_timeline
 from aftershock.core.timeline.summary import summarize
+from aftershock.core.workload import Transport, Workload
 from aftershock.load.config import SHAPES, LoadConfig, LoadResult, parse_duration
 from aftershock.load.launcher import check_reachable, run_load
+from aftershock.load.locustfile import check_locustfile, locustfiles
 
 FRESH_PREFIX = "fresh:"
 
@@ -38,6 +40,32 @@ def resolve_front_door_url(target: str) -> str:
     from aftershock.core.target import load_target  # the target model is only needed for --target
 
     return load_target(target).front_door.url
+
+
+def target_workload(target: str | None) -> tuple[str, Workload]:
+    """The target file's ``load:`` section (the lab's and a bare URL's: the defaults) and a name for messages."""
+    if target is None or target.startswith(("http://", "https://")):
+        return "", Workload()
+    from aftershock.core.target import load_target
+    from aftershock.planning import check_headers
+
+    model = load_target(target)
+    check_headers(model)
+    return model.name, model.load
+
+
+def _first(*values: Any) -> Any:
+    """The first value given (not None): command line, then the target's, then the default."""
+    return next((v for v in values if v is not None), None)
+
+
+def _user_locustfile(cli: Path | None, target_name: str, workload: Workload) -> Path | None:
+    """The checked locustfile: ``--locustfile``, else the target's ``load.locustfile``, else None (built-in)."""
+    if cli is not None:
+        return check_locustfile(cli, source="--locustfile")
+    if workload.locustfile:
+        return check_locustfile(workload.locustfile, source=f"load.locustfile of target {target_name}")
+    return None
 
 
 def default_run_dir(now: datetime | None = None) -> Path:
@@ -98,7 +126,8 @@ def render_summary(timeline: Timeline, result: LoadResult) -> list[Any]:
 
 
 def _config_json(config: LoadConfig) -> dict[str, Any]:
-    return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()}
+    values = {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()}
+    return {**values, "transport": config.transport.model_dump(mode="json")}  # header values by variable name
 
 
 def _write_record(config: LoadConfig, result: LoadResult, timeline: Timeline) -> None:
@@ -129,10 +158,11 @@ def _print_summary(timeline: Timeline, result: LoadResult) -> None:
 @click.command("load")
 @click.option("--target", default=None, help="lab (default), a target YAML file, or a URL.")
 @click.option("--url", default=None, help="Send the load here instead (e.g. http://127.0.0.1:8080).")
-@click.option("--users", type=int, default=10, show_default=True, help="Peak number of simulated users.")
+@click.option("--users", type=int, default=None,
+              help="Peak number of simulated users [default: the target's, else 10].")  # fmt: skip
 @click.option("--rate", type=float, default=None, help="Users started per second [default: all at once].")
 @click.option("--duration", default="60s", show_default=True, help="Run time: 90, 90s, 5m, 1h30m.")
-@click.option("--shape", default="steady", show_default=True, help=f"Load shape: {', '.join(SHAPES)}.")
+@click.option("--shape", default=None, help=f"Load shape: {', '.join(SHAPES)} [default: the target's, else steady].")
 @click.option("--workers", type=int, default=0, show_default=True, help="Local Locust worker processes (0: one).")
 @click.option("--remote-workers", type=int, default=0, show_default=True,
               help="Extra workers to wait for, started elsewhere: locust -f loadtests/locustfile.py "
@@ -142,47 +172,57 @@ def _print_summary(timeline: Timeline, result: LoadResult) -> None:
 @click.option("--master-port", type=int, default=None, help="Port the master listens on [default: a free one].")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Run folder [default: runs/<utc>-load].")
 @click.option("--bucket-ms", type=int, default=100, show_default=True, help="Timeline bucket size.")
-@click.option("--connect-timeout", type=float, default=2.0, show_default=True, help="Per-request connect timeout (s).")
-@click.option("--response-timeout", type=float, default=5.0, show_default=True, help="Per-request timeout (s).")
-@click.option("--task-rate", type=float, default=2.0, show_default=True,
-              help="Tasks per second per user (0: as fast as possible).")  # fmt: skip
+@click.option("--connect-timeout", type=float, default=None,
+              help="Per-request connect timeout (s) [default: the target's, else 2].")  # fmt: skip
+@click.option("--response-timeout", type=float, default=None,
+              help="Per-request timeout (s) [default: the target's, else 5].")  # fmt: skip
+@click.option("--task-rate", type=float, default=None,
+              help="Tasks per second per user (0: as fast as possible) [default: the target's, else 2].")  # fmt: skip
+@click.option("--locustfile", type=click.Path(path_type=Path), default=None,
+              help="Your own Locust journeys (any User classes) [default: the target's load.locustfile, else the "
+                   "shop's]; aftershock adds the timeline and the fresh-connection probe.")  # fmt: skip
 def load_command(
     target: str | None,
     url: str | None,
-    users: int,
+    users: int | None,
     rate: float | None,
     duration: str,
-    shape: str,
+    shape: str | None,
     workers: int,
     remote_workers: int,
     master_bind_host: str,
     master_port: int | None,
     out: Path | None,
     bucket_ms: int,
-    connect_timeout: float,
-    response_timeout: float,
-    task_rate: float,
+    connect_timeout: float | None,
+    response_timeout: float | None,
+    task_rate: float | None,
+    locustfile: Path | None,
 ) -> None:
     """Run the shop load (browsers, shoppers, a fresh-connection probe) and record a 100 ms timeline."""
     if url is not None and target is not None:
         raise UsageError("--url and --target both given: pass only one of them")
     flag = "--url" if url is not None else "--target"
     front_door = url if url is not None else resolve_front_door_url(target or "lab")
+    name, workload = target_workload(target)
     config = LoadConfig(
         url=front_door,
         out_dir=out or default_run_dir(),
-        users=users,
-        spawn_rate=rate,
+        users=_first(users, workload.users, 10),
+        spawn_rate=_first(rate, workload.spawn_rate),
         duration_s=parse_duration(duration),
-        shape=shape,
+        shape=_first(shape, workload.shape, "steady"),
         workers=workers,
         remote_workers=remote_workers,
         master_bind_host=master_bind_host,
         master_port=master_port,
         bucket_ms=bucket_ms,
-        connect_timeout_s=connect_timeout,
-        response_timeout_s=response_timeout,
-        task_rate=task_rate,
+        connect_timeout_s=_first(connect_timeout, workload.connect_timeout_s, 2.0),
+        response_timeout_s=_first(response_timeout, workload.response_timeout_s, 5.0),
+        task_rate=_first(task_rate, workload.task_rate, 2.0),
+        fresh_rate=workload.probe.rate,
+        locustfile=_user_locustfile(locustfile, name, workload),
+        transport=Transport(probe=workload.probe, http=workload.http),
     )
     check_reachable(config.url, flag=flag)
     err = stderr()
@@ -191,7 +231,8 @@ def load_command(
         err.print(f"load: {config.users} users on {config.url} for {duration}, run folder {config.out_dir}")
         if config.remote_workers and preview.master_port is not None:
             err.print(
-                f"waiting for {config.remote_workers} remote worker(s): python -m locust -f loadtests/locustfile.py"
+                f"waiting for {config.remote_workers} remote worker(s): python -m locust -f "
+                f"{locustfiles(config.locustfile)}"
                 f" --worker --master-host <this host> --master-port {preview.master_port}",
                 soft_wrap=True,
             )

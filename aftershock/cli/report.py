@@ -16,6 +16,7 @@ from rich.table import Table
 
 from aftershock.console import stdout
 from aftershock.core.errors import UsageError
+from aftershock.core.figures import with_error
 from aftershock.reports.history import HistoryEntry, HistoryStore
 from aftershock.reports.trend import render_trend
 from aftershock.reports.write import ReportPaths, write_reports
@@ -46,6 +47,10 @@ def report_command(run_folder: Path, out_dir: Path | None, record_history: bool)
         console.print(f"[bold red]regression:[/] {regression}", highlight=False)
 
 
+def _rto(value: float | None, error: float | None) -> str:
+    return "-" if value is None else with_error(value, error)
+
+
 def _history_table(scenario: str, target: str, entries: list[HistoryEntry]) -> Table:
     table = Table(title=f"{scenario} on {target}")
     for column in ("date (UTC)", "run", "passed", "RTO", "RPO", "lost writes", "regressions"):
@@ -55,7 +60,7 @@ def _history_table(scenario: str, target: str, entries: list[HistoryEntry]) -> T
         passed = "[yellow]partial[/]" if run.partial else ("[green]yes[/]" if run.passed else "[red]no[/]")
         flags = ", ".join(f"{r.figure} {r.value:g} > {r.limit:g}" for r in entry.regressions)
         table.add_row(time.strftime("%Y-%m-%d %H:%M", time.gmtime(run.started_at)), run.run_id, passed,
-                      _fmt(run.figure("rto_s"), "s"), _fmt(run.figure("rpo_s"), "s"),
+                      _rto(run.figure("rto_s"), run.figure("rto_error_s")), _fmt(run.figure("rpo_s"), "s"),
                       _fmt(run.figure("lost_writes"), ""), f"[bold red]{flags}[/]" if flags else "")
     return table
 

@@ -12,6 +12,7 @@ from aftershock.bundled import resolve_experiment
 from aftershock.console import stdout
 from aftershock.core import paths
 from aftershock.core.errors import UsageError
+from aftershock.core.figures import rto_error_warning, with_error
 from aftershock.core.journal import outstanding
 from aftershock.core.plan import read_plan
 from aftershock.core.runfolder import RunFolder
@@ -31,8 +32,14 @@ def print_summary(run: RunFolder, summary: Summary) -> None:
         table.add_column(col)
     for v in summary.objectives:
         measured = "not measured" if v.measured is None else f"{round(v.measured, 3):g} {v.unit}"
+        if v.name == "rto_s" and v.measured is not None and summary.figures.rto is not None:
+            measured = with_error(v.measured, summary.figures.rto.rto_error_s, v.unit)
         table.add_row(v.name, f"<= {v.target:g} {v.unit}", measured, "yes" if v.met else "[red]no[/]")
     console.print(table)
+    rto = summary.figures.rto
+    warning = rto_error_warning(rto.rto_s, rto.rto_error_s) if rto is not None else None
+    if warning:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     ledger = summary.figures.rpo
     if ledger:
         console.print(f"ledger: {ledger.acknowledged} acknowledged, {ledger.kept} kept, {ledger.lost} lost, "
@@ -50,9 +57,9 @@ def print_summary(run: RunFolder, summary: Summary) -> None:
 
 
 def _options(target: str, users: int | None, duration: str | None, shape: str | None, workers: int | None,
-             out: Path, ledger: bool | None) -> RunOptions:
+             out: Path, ledger: bool | None, locustfile: Path | None = None) -> RunOptions:
     return RunOptions(target=target, users=users, shape=shape, workers=workers, out=out, ledger=ledger,
-                      load_duration_s=parse_duration(duration) if duration else None)
+                      load_duration_s=parse_duration(duration) if duration else None, locustfile=locustfile)
 
 
 def _experiment_path(experiment: str) -> Path:
@@ -69,15 +76,19 @@ def _experiment_path(experiment: str) -> Path:
 @click.option("--ledger/--no-ledger", default=None, help="Run the RPO write ledger (default: the experiment's).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True,
               help="Folder for run folders.")
+@click.option("--locustfile", type=click.Path(path_type=Path), default=None,
+              help="Your own Locust journeys (any User classes) instead of the shop's; aftershock adds the "
+                   "timeline and the fresh-connection probe.")  # fmt: skip
 @click.option("--dry-run", is_flag=True, help="Validate everything and print what would be done; inject nothing.")
 def run_command(experiment: str, target: str, users: int | None, duration: str | None, shape: str | None,
-                workers: int | None, ledger: bool | None, out: Path, dry_run: bool) -> None:
+                workers: int | None, ledger: bool | None, out: Path, locustfile: Path | None, dry_run: bool) -> None:
     """Run EXPERIMENT (a file, or a name from experiments/) under load and measure RTO, RPO and scaling.
 
     Exit code 0: every objective met; 1: an objective missed or the experiment deviated; 2: bad input or a
     harness failure.
     """
-    plan = prepare(_experiment_path(experiment), _options(target, users, duration, shape, workers, out, ledger))
+    plan = prepare(_experiment_path(experiment),
+                   _options(target, users, duration, shape, workers, out, ledger, locustfile))
     if dry_run:
         for line in describe(plan):
             stdout().print(line, highlight=False)

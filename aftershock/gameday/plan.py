@@ -9,6 +9,7 @@ Example::
       - experiment: pod-kill         # a name from experiments/ or a path (relative to the plan)
         notes: Half of the pods die; the ALB must stop sending to them.
         users: 10
+        locustfile: journeys/mine.py  # your own Locust journeys for this step (relative to the plan)
       - experiment: az-outage
         title: Lose the writer's AZ
         objectives: {rto_s: 20}      # overrides the experiment's objectives for this step
@@ -47,6 +48,8 @@ class Step(BaseModel):
     users: int | None = Field(default=None, ge=1)
     duration: str | None = None
     shape: Literal["steady", "step", "spike"] | None = None
+    locustfile: str | None = None
+    """The step's own Locust journeys (relative to the plan's folder), like ``aftershock run --locustfile``."""
     objectives: dict[str, float] = Field(default_factory=dict)
 
     @field_validator("duration")
@@ -84,6 +87,10 @@ class Plan(BaseModel):
 
     def step_target(self, step: Step) -> str:
         return step.target or self.target
+
+    def locustfile_path(self, step: Step) -> Path | None:
+        """The step's ``locustfile``, relative to the plan's folder (None: the experiment's or target's)."""
+        return None if step.locustfile is None else (self.path.parent / Path(step.locustfile).expanduser()).absolute()
 
     def experiment_path(self, step: Step) -> Path:
         """The experiment file of ``step``: a path (relative to the plan's folder, then the working directory)

@@ -64,11 +64,14 @@ def prepare_step(plan: Plan, index: int, folder: GameDayFolder) -> PreparedStep:
         path = with_objectives(source, step.objectives, folder.path / "experiments",
                                name=f"step-{index}-{source.name}").resolve()
     target = plan.step_target(step)
+    locustfile = plan.locustfile_path(step)
     options = RunOptions(target=target, users=step.users, shape=step.shape, out=folder.steps_dir,
-                         load_duration_s=parse_duration(step.duration) if step.duration else None)
+                         load_duration_s=parse_duration(step.duration) if step.duration else None,
+                         locustfile=locustfile)
     lines = tuple(describe(prepare(path, options)))
     argv = [sys.executable, "-m", "aftershock", "run", str(path), "--target", target, "--out", str(folder.steps_dir)]
-    for flag, value in (("--users", step.users), ("--duration", step.duration), ("--shape", step.shape)):
+    for flag, value in (("--users", step.users), ("--duration", step.duration), ("--shape", step.shape),
+                        ("--locustfile", locustfile)):
         if value is not None:
             argv += [flag, str(value)]
     return PreparedStep(index, step, step.title or source.stem, target, path, lines, tuple(argv))

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from aftershock.core.kinds import MarkerKind, MeasurementKind
 from aftershock.core.runfolder import RunFolder
+from aftershock.core.samples import Sample, read_samples
 from aftershock.core.timeline.model import EMPTY_HISTOGRAM
 from aftershock.core.timeline.store import Timeline, TimelineFollower
 from aftershock.probes.ledger.record import Outcome, read_ledger
@@ -214,19 +215,18 @@ class RunWatcher:
         return Rto("so far", 0.0)
 
     def _sample(self) -> dict[str, Any]:
-        last: dict[str, Any] | None = None
+        last: Sample | None = None
         error: str | None = None
-        for record in self.run.records("samples.jsonl"):
-            if "error" in record:
-                error = str(record["error"])
+        for sample in read_samples(self.run):
+            if sample.error is not None:
+                error = sample.error
             else:
-                last, error = record, None
+                last, error = sample, None
         if last is None:
             return {"sample_error": error}
-        replicas = {str(region): (int(r["desired"]), int(r["ready"])) for region, r in last["replicas"].items()}
-        lag = {str(k): (None if v is None else float(v)) for k, v in (last.get("replication_lag_s") or {}).items()}
-        return {"replicas": replicas, "writer": last.get("writer"), "writer_region": last.get("writer_region"),
-                "lag_s": lag, "azs_down": tuple(last.get("azs_down") or ()), "sample_error": error}
+        return {"replicas": {region: (desired, ready) for region, desired, ready in last.replicas},
+                "writer": last.writer, "writer_region": last.writer_region, "lag_s": dict(last.lag_s),
+                "azs_down": last.azs_down, "sample_error": error}
 
     def _ledger(self) -> dict[str, Any]:
         records = read_ledger(self.run.path).records

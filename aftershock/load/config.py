@@ -20,9 +20,11 @@ from urllib.parse import urlsplit
 
 from aftershock.core.errors import HarnessError, UsageError
 from aftershock.core.timeline.store import TIMELINE_FILE
+from aftershock.core.workload import Transport
+from aftershock.load.locustfile import BUILTIN_LOCUSTFILE, locustfiles
 
 SHAPES = ("steady", "step", "spike")
-DEFAULT_LOCUSTFILE = Path(__file__).resolve().parent.parent / "loadtests" / "locustfile.py"
+DEFAULT_LOCUSTFILE = BUILTIN_LOCUSTFILE
 STATS_BASENAME = "locust-stats"  # Locust appends ".json"
 LOG_FILE = "locust.log"
 
@@ -70,13 +72,19 @@ class LoadConfig:
     master_bind_host: str = "127.0.0.1"
     master_port: int | None = None
     bucket_ms: int = 100
+    slow_ms: float = 1000.0
+    """The timeline counts successes slower than this apart (bad for outages and the RTO)."""
     connect_timeout_s: float = 2.0
     response_timeout_s: float = 5.0
     task_rate: float = 2.0
     """Tasks per second per browser/shopper user (0: as fast as possible)."""
     fresh_rate: float = 20.0
     """Requests per second of the fresh-connection user."""
-    locustfile: Path = DEFAULT_LOCUSTFILE
+    locustfile: Path | None = None
+    """The user's locustfile (checked by :func:`~aftershock.load.locustfile.check_locustfile`); None: the
+    built-in shop journeys. aftershock's plugin file is loaded next to it."""
+    transport: Transport = field(default_factory=Transport)
+    """The target's probe and HTTP settings (header values from the environment by variable name only)."""
     python: str = sys.executable
     extra_args: tuple[str, ...] = ()
     startup_grace_s: float = 60.0
@@ -102,14 +110,21 @@ class LoadConfig:
             raise UsageError(f"--remote-workers {self.remote_workers} must be 0 or more")
         if self.bucket_ms < 1:
             raise UsageError(f"--bucket-ms {self.bucket_ms} must be at least 1")
+        if not self.slow_ms > 0:
+            raise UsageError(f"slow_ms {self.slow_ms:g} must be positive milliseconds")
         if self.connect_timeout_s <= 0 or self.response_timeout_s <= 0:
             raise UsageError("--connect-timeout and --response-timeout must be positive seconds")
-        if not self.locustfile.exists():
-            raise HarnessError(f"locustfile {self.locustfile} is missing: reinstall aftershock from its source tree")
+        if not BUILTIN_LOCUSTFILE.exists():
+            raise HarnessError(f"locustfile {BUILTIN_LOCUSTFILE} is missing: reinstall aftershock from its source tree")
 
     @property
     def distributed(self) -> bool:
         return self.workers + self.remote_workers > 0
+
+    @property
+    def cwd(self) -> Path:
+        """Where Locust runs: the user's locustfile's folder, else the source tree."""
+        return BUILTIN_LOCUSTFILE.parent.parent if self.locustfile is None else self.locustfile.parent
 
     @property
     def timeline_path(self) -> Path:
@@ -148,7 +163,7 @@ def locust_argv(config: LoadConfig, *, master_port: int | None = None) -> list[s
         "-m",
         "locust",
         "-f",
-        str(config.locustfile),
+        locustfiles(config.locustfile),
         "--headless",
         "-H",
         config.url,
@@ -190,6 +205,8 @@ def _custom_args(config: LoadConfig) -> list[str]:
         str(config.out_dir),
         "--timeline-bucket-ms",
         str(config.bucket_ms),
+        "--timeline-slow-ms",
+        f"{config.slow_ms:g}",
         "--connect-timeout",
         f"{config.connect_timeout_s:g}",
         "--response-timeout",
@@ -198,6 +215,8 @@ def _custom_args(config: LoadConfig) -> list[str]:
         f"{config.task_rate:g}",
         "--fresh-rate",
         f"{config.fresh_rate:g}",
+        "--aftershock-transport",
+        config.transport.model_dump_json(exclude_defaults=True),
     ]
 
 
@@ -208,7 +227,7 @@ def worker_argv(config: LoadConfig, master_port: int, master_host: str = "127.0.
         "-m",
         "locust",
         "-f",
-        str(config.locustfile),
+        locustfiles(config.locustfile),
         "--worker",
         "--master-host",
         master_host,

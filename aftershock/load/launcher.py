@@ -167,7 +167,7 @@ def _start_all(
 ) -> None:
     """Start the single process/master, then the local workers, appending to ``procs`` and ``logs`` as it goes
     (so the caller cleans up whatever started even when a later start fails)."""
-    cwd = config.locustfile.parent.parent
+    cwd = config.cwd
     logs.append(open(config.out_dir / LOG_FILE, "ab"))  # noqa: SIM115 - the caller closes it
     procs.append(_start(argv, logs[-1], cwd))
     for index in range(config.workers if w_argv else 0):

@@ -44,7 +44,7 @@ class LoadSession:
         config.out_dir.mkdir(parents=True, exist_ok=True)
         port = _free_port() if config.distributed else None
         argv = locust_argv(config, master_port=port)
-        cwd = config.locustfile.parent.parent
+        cwd = config.cwd
         logs = config.out_dir / "logs"
         logs.mkdir(exist_ok=True)
         started = time.time()

@@ -11,8 +11,8 @@ from typing import Any
 
 from aftershock.core.errors import FaultRefused, HarnessError
 from aftershock.core.kinds import MarkerKind
-from aftershock.faults.context import ActivityContext
-from aftershock.load.config import LoadConfig
+from aftershock.faults.context import ActivityContext, plan_of
+from aftershock.load.planned import planned_load
 from aftershock.load.session import LoadSession
 
 __all__ = ["load_spike"]
@@ -31,8 +31,8 @@ def load_spike(users: int = 100, duration_s: float = 30.0, task_rate: float = 2.
         raise HarnessError("load_spike needs the aftershock control: declare it in the experiment's controls")
     with ActivityContext.from_configuration(configuration) as ctx:  # its target and run only: the driver is closed
         out = ctx.run.path / "spike"
-    config = LoadConfig(url=ctx.target.front_door.url, out_dir=out, users=users, spawn_rate=float(users),
-                        duration_s=duration_s, task_rate=task_rate, fresh_rate=1.0)
+    config = planned_load(plan_of(ctx.run), out, users=users, spawn_rate=float(users), duration_s=duration_s,
+                          task_rate=task_rate, fresh_rate=1.0, shape="steady", workers=0)  # the run's workload
     link = ctx.run.path / "timeline-spike.jsonl"
     if not link.exists():
         out.mkdir(parents=True, exist_ok=True)

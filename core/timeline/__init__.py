@@ -11,7 +11,14 @@ Layers (none imports Locust; the Locust side is ``loadtests/timeline_plugin.py``
 """
 
 from aftershock.core.timeline.model import Bucket, LatencyHistogram, merge_buckets
-from aftershock.core.timeline.outages import Outage, Recovery, find_outages, time_to_recovery
+from aftershock.core.timeline.outages import (
+    Outage,
+    Recovery,
+    find_outages,
+    first_ok_after,
+    recovery_bounds,
+    time_to_recovery,
+)
 from aftershock.core.timeline.store import (
     TIMELINE_FILE,
     Timeline,
@@ -37,9 +44,11 @@ __all__ = [
     "Window",
     "availability",
     "find_outages",
+    "first_ok_after",
     "latency_percentiles",
     "merge_buckets",
     "read_timeline",
+    "recovery_bounds",
     "summarize",
     "time_to_recovery",
     "windows",

@@ -137,6 +137,9 @@ class Bucket:
     and latest successful and failed requests: they place an outage's edges inside the bucket.
     ``errors`` counts failures by kind (``"http 503"``, ``"timeout"``, ``"connection refused"``, ``"bad body"``).
     ``max_ms`` is the highest latency of any request (ok or failed); ``hist`` holds all latencies.
+    ``slow`` counts the successes slower than the recorder's ``slow_ms`` (a subset of ``ok``), with the start
+    times of the first and last of them: outages and the RTO count them as bad (:attr:`bad`, :attr:`good`),
+    availability (``ok / total``) does not.
     """
 
     start_ms: int
@@ -151,6 +154,9 @@ class Bucket:
     first_fail_ms: float | None = None
     last_fail_ms: float | None = None
     errors: tuple[tuple[str, int], ...] = ()
+    slow: int = 0
+    first_slow_ms: float | None = None
+    last_slow_ms: float | None = None
 
     @classmethod
     def single(
@@ -163,10 +169,15 @@ class Bucket:
         at_ms: float,
         latency_ms: float,
         error: str | None = None,
+        slow_ms: float | None = None,
     ) -> Bucket:
-        """A bucket holding one request (tests and examples; the Locust plugin accumulates faster)."""
+        """A bucket holding one request (tests and examples; the Locust plugin accumulates faster); a success
+        slower than ``slow_ms`` counts as slow."""
         hist = LatencyHistogram(((latency_bin(latency_ms), 1),))
         if ok:
+            if slow_ms is not None and latency_ms > slow_ms:
+                return cls(start_ms, bucket_ms, name, 1, 0, hist, latency_ms, at_ms, at_ms, None, None, (),
+                           1, at_ms, at_ms)
             return cls(start_ms, bucket_ms, name, 1, 0, hist, latency_ms, at_ms, at_ms, None, None, ())
         kinds = ((error or "error", 1),)
         return cls(start_ms, bucket_ms, name, 0, 1, hist, latency_ms, None, None, at_ms, at_ms, kinds)
@@ -182,6 +193,24 @@ class Bucket:
     @property
     def error_kinds(self) -> dict[str, int]:
         return dict(self.errors)
+
+    @property
+    def bad(self) -> int:
+        """Failed or slow requests."""
+        return self.fail + self.slow
+
+    @property
+    def good(self) -> int:
+        """Successes within ``slow_ms``."""
+        return self.ok - self.slow
+
+    @property
+    def first_bad_ms(self) -> float | None:
+        return min_opt(self.first_fail_ms, self.first_slow_ms)
+
+    @property
+    def last_bad_ms(self) -> float | None:
+        return max_opt(self.last_fail_ms, self.last_slow_ms)
 
     def merge(self, other: Bucket) -> Bucket:
         """The sum of two pieces of the same bucket (same start, size and name)."""
@@ -203,6 +232,9 @@ class Bucket:
             first_fail_ms=min_opt(self.first_fail_ms, other.first_fail_ms),
             last_fail_ms=max_opt(self.last_fail_ms, other.last_fail_ms),
             errors=sum_kinds(self.errors, other.errors),
+            slow=self.slow + other.slow,
+            first_slow_ms=min_opt(self.first_slow_ms, other.first_slow_ms),
+            last_slow_ms=max_opt(self.last_slow_ms, other.last_slow_ms),
         )
 
 

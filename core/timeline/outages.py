@@ -1,8 +1,11 @@
 """Outages in the timeline and the time from a fault to a sustained recovery (the RTO).
 
-* :func:`find_outages` - runs of bad windows (failures and ``ok/total < min_ok_ratio``; empty windows
-  between bad ones join them). Edges use the per-request start timestamps, not window edges: an outage
-  starts at its first failed request and ends at the first successful request after its last failure.
+* :func:`find_outages` - runs of bad windows (bad requests and ``good/total < min_ok_ratio``; empty windows
+  between bad ones join them). A request is bad when it failed or succeeded slower than the recorder's
+  ``slow_ms`` (:attr:`Bucket.slow <aftershock.core.timeline.model.Bucket.slow>`). Edges use the per-request start
+  timestamps, not window edges: an outage starts at its first bad request and ends at the first good request
+  after its last bad one; each edge is only known to lie in an interval (:attr:`Outage.start_error_ms`,
+  :attr:`Outage.end_error_ms`).
 * :func:`time_to_recovery` - from a fault time to the start of the first sustained good period
   (every window with traffic at ``>= min_ok_ratio`` for ``>= sustain_ms``): the RTO.
 
@@ -28,24 +31,36 @@ from aftershock.core.timeline.windows import NameFilter, Window, grouped_windows
 
 @dataclass(frozen=True)
 class Outage:
-    """A period in which the selected traffic failed.
+    """A period in which the selected traffic was bad (failed or slow).
 
-    ``start_ms``: start of the first failed request; ``end_ms``: start of the first successful request after
-    the last failure (None: not over when the data ends). The truth lies within
-    ``(last_ok_before_ms, start_ms]`` and ``(last_fail_ms, end_ms]``.
+    ``start_ms``: start of the first bad request; ``end_ms``: start of the first good request after the last bad
+    one, or an upper bound of it inside its bucket (None: not over when the data ends). The truth lies within
+    ``(last_ok_before_ms, start_ms]`` and ``(last_bad_ms, end_ms]``. ``failures`` and ``slow`` count the bad
+    requests, ``successes`` every success (slow ones included) of the outage's windows.
     """
 
     start_ms: float
     end_ms: float | None
     last_ok_before_ms: float | None
-    last_fail_ms: float
+    last_bad_ms: float
     failures: int
     successes: int
     errors: tuple[tuple[str, int], ...]
+    slow: int = 0
 
     @property
     def duration_ms(self) -> float | None:
         return None if self.end_ms is None else self.end_ms - self.start_ms
+
+    @property
+    def start_error_ms(self) -> float | None:
+        """Width of the interval the outage's true start lies in (None: no good request before it)."""
+        return None if self.last_ok_before_ms is None else self.start_ms - self.last_ok_before_ms
+
+    @property
+    def end_error_ms(self) -> float | None:
+        """Width of the interval the outage's true end lies in (None: not over)."""
+        return None if self.end_ms is None else self.end_ms - self.last_bad_ms
 
     @property
     def ongoing(self) -> bool:
@@ -53,15 +68,16 @@ class Outage:
 
 
 def _is_bad(window: Window, min_ok_ratio: float, min_failures: int) -> bool:
-    return window.fail >= min_failures and window.ok < min_ok_ratio * window.total
+    return window.bad >= min_failures and window.good < min_ok_ratio * window.total
 
 
 def _outage_edges(
     wins: list[Window], members: list[list[Bucket]], first: int, last: int
 ) -> tuple[float, float | None, float | None, float]:
-    start = min(b.first_fail_ms for b in members[first] if b.first_fail_ms is not None)
+    # a success before the first bad request (or after the last) is a good one: slow ones lie in between
+    start = min(t for b in members[first] if (t := b.first_bad_ms) is not None)
     before: float | None = None
-    for bucket in members[first]:  # oks of the first bad window that came before its first failure
+    for bucket in members[first]:  # oks of the first bad window that came before its first bad request
         if bucket.last_ok_ms is not None and bucket.last_ok_ms < start:
             before = max_opt(before, bucket.last_ok_ms)
         elif bucket.first_ok_ms is not None and bucket.first_ok_ms < start:
@@ -70,19 +86,19 @@ def _outage_edges(
         if window.last_ok_ms is not None:
             before = max_opt(before, window.last_ok_ms)
             break
-    last_fail = max(b.last_fail_ms for b in members[last] if b.last_fail_ms is not None)
+    last_bad = max(t for b in members[last] if (t := b.last_bad_ms) is not None)
     end: float | None = None
-    for bucket in members[last]:  # oks of the last bad window after its last failure (an upper bound)
-        if bucket.first_ok_ms is not None and bucket.first_ok_ms > last_fail:
+    for bucket in members[last]:  # oks of the last bad window after its last bad request (an upper bound)
+        if bucket.first_ok_ms is not None and bucket.first_ok_ms > last_bad:
             end = min_opt(end, bucket.first_ok_ms)
-        elif bucket.last_ok_ms is not None and bucket.last_ok_ms > last_fail:
+        elif bucket.last_ok_ms is not None and bucket.last_ok_ms > last_bad:
             end = min_opt(end, bucket.last_ok_ms)
     if end is None:
         for window in wins[last + 1 :]:
             if window.first_ok_ms is not None:
                 end = window.first_ok_ms
                 break
-    return start, end, before, last_fail
+    return start, end, before, last_bad
 
 
 def find_outages(
@@ -95,8 +111,8 @@ def find_outages(
 ) -> list[Outage]:
     """Outages of the selected traffic, oldest first.
 
-    A window is bad when it has ``>= min_failures`` failures and ``ok/total < min_ok_ratio``; consecutive bad
-    windows (with only empty windows between them) form one outage.
+    A window is bad when it has ``>= min_failures`` bad (failed or slow) requests and ``good/total <
+    min_ok_ratio``; consecutive bad windows (with only empty windows between them) form one outage.
     """
     if not 0.0 < min_ok_ratio <= 1.0:
         raise ValueError(f"min_ok_ratio={min_ok_ratio} must be in (0, 1]")
@@ -116,7 +132,7 @@ def find_outages(
         runs.append((run_start, run_last))
     outages = []
     for first, last in runs:
-        start, end, before, last_fail = _outage_edges(wins, members, first, last)
+        start, end, before, last_bad = _outage_edges(wins, members, first, last)
         inside = wins[first : last + 1]
         errors: tuple[tuple[str, int], ...] = ()
         for window in inside:
@@ -126,28 +142,62 @@ def find_outages(
                 start_ms=start,
                 end_ms=end,
                 last_ok_before_ms=before,
-                last_fail_ms=last_fail,
+                last_bad_ms=last_bad,
                 failures=sum(w.fail for w in inside),
                 successes=sum(w.ok for w in inside),
                 errors=errors,
+                slow=sum(w.slow for w in inside),
             )
         )
     return outages
 
 
+def first_ok_after(timeline: Timeline, at_ms: float, *, names: NameFilter = None) -> float | None:
+    """The start of the first success at or after ``at_ms``, or an upper bound of it inside its bucket (the
+    buckets keep only the first and last success); None when there is none."""
+    size = timeline.bucket_ms
+    end = timeline.end_ms
+    if end is None:
+        return None
+    for window in windows(timeline, names=names, window_ms=size, start_ms=at_ms, end_ms=end):
+        for seen in (window.first_ok_ms, window.last_ok_ms):
+            if seen is not None and seen >= at_ms:
+                return seen
+    return None
+
+
 @dataclass(frozen=True)
 class Recovery:
-    """Time from a fault to the start of a sustained good period."""
+    """Time from a fault to the start of a sustained good period.
+
+    The recovery instant lies after the start of the last bad request and at the latest at the first good
+    request after it, ``recovered_ms`` (without an outage: between the fault and the first success after it,
+    ``recovered_ms`` is the fault). :attr:`rto_ms` is measured to ``recovered_ms``; the truth lies within
+    ``rto_ms +- rto_error_ms`` (the interval's width).
+    """
 
     fault_ms: float
     recovered_ms: float
     sustained_ms: int
     outage: Outage | None
     """The last outage that ended at the recovery (None: the fault caused no failure)."""
+    rto_error_ms: float = 0.0
 
     @property
     def rto_ms(self) -> float:
         return max(0.0, self.recovered_ms - self.fault_ms)
+
+
+def recovery_bounds(timeline: Timeline, fault_ms: float, outage: Outage | None, *,
+                    names: NameFilter = None) -> tuple[float, float]:
+    """``(lower, upper)`` epoch ms of the recovery instant after ``fault_ms``: ``outage`` is the last outage
+    (ended) after the fault, None when the fault caused none. With an outage: from the start of its last bad
+    request to its end (the first good request after it); without: from the fault to its first success."""
+    if outage is not None and outage.end_ms is not None:
+        upper = max(fault_ms, outage.end_ms)
+        return min(upper, max(fault_ms, outage.last_bad_ms)), upper
+    first = first_ok_after(timeline, fault_ms, names=names)
+    return fault_ms, fault_ms if first is None else first
 
 
 def time_to_recovery(
@@ -161,10 +211,10 @@ def time_to_recovery(
 ) -> Recovery | None:
     """When the selected traffic was good again for good after ``fault_ms`` (epoch ms); None if not yet.
 
-    Good for good: from a window with traffic, every window with traffic has ``ok/total >= min_ok_ratio``
+    Good for good: from a window with traffic, every window with traffic has ``good/total >= min_ok_ratio``
     for at least ``sustain_ms`` (empty windows neither break nor prove it). The recovery instant is the end
     of the last outage (at bucket resolution, per-request timestamps) before that period, or the fault time
-    itself when the fault caused no failure.
+    itself when the fault caused no failure; :attr:`Recovery.rto_error_ms` bounds it.
     """
     size = window_size(timeline, window_ms)
     end = timeline.end_ms
@@ -194,16 +244,17 @@ def time_to_recovery(
         for o in fine
         if o.end_ms is not None and o.end_ms >= fault_ms - timeline.bucket_ms and o.end_ms <= streak_ms + size
     ]
-    if not before:
-        return Recovery(fault_ms=fault_ms, recovered_ms=fault_ms, sustained_ms=sustain_ms, outage=None)
-    last = before[-1]
-    assert last.end_ms is not None
-    return Recovery(fault_ms=fault_ms, recovered_ms=max(fault_ms, last.end_ms), sustained_ms=sustain_ms, outage=last)
+    last = before[-1] if before else None
+    low, high = recovery_bounds(timeline, fault_ms, last, names=names)
+    return Recovery(fault_ms=fault_ms, recovered_ms=fault_ms if last is None else high, sustained_ms=sustain_ms,
+                    outage=last, rto_error_ms=high - low)
 
 
 __all__ = [
     "Outage",
     "Recovery",
     "find_outages",
+    "first_ok_after",
+    "recovery_bounds",
     "time_to_recovery",
 ]

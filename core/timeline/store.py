@@ -9,6 +9,11 @@ File format (``<run>/timeline.jsonl``; every line one JSON object, keys in this 
      "first_ok_ms": 1700000000101.2, "last_ok_ms": 1700000000198.7,
      "first_fail_ms": 1700000000150.0, "last_fail_ms": 1700000000151.3,
      "errors": {"http 503": 2}, "source": "worker-1"}
+    {"kind": "bucket", ..., "ok": 40, "fail": 0, ..., "slow": 3, "first_slow_ms": 1700000000112.0,
+     "last_slow_ms": 1700000000160.4}
+
+* ``slow`` (only when non-zero): successes slower than the recorder's ``slow_ms`` (a subset of ``ok``), with the
+  start times of the first and last of them; the meta line says which ``slow_ms`` (absent: none recorded).
 
 * ``start_ms`` is the bucket's start (epoch ms, a multiple of ``bucket_ms``); ``*_ok_ms``/``*_fail_ms`` are
   request start times (epoch ms) or ``null``; ``hist`` is ``[bin index, count]`` pairs over
@@ -79,6 +84,8 @@ def encode_bucket(bucket: Bucket, *, source: str | None = None) -> dict[str, Any
         "last_fail_ms": _ts(bucket.last_fail_ms),
         "errors": dict(bucket.errors),
     }
+    if bucket.slow:
+        record.update(slow=bucket.slow, first_slow_ms=_ts(bucket.first_slow_ms), last_slow_ms=_ts(bucket.last_slow_ms))
     if source is not None:
         record["source"] = source
     return record
@@ -109,6 +116,9 @@ def decode_bucket(record: Mapping[str, Any]) -> Bucket:
             first_fail_ms=_opt_float(record, "first_fail_ms"),
             last_fail_ms=_opt_float(record, "last_fail_ms"),
             errors=tuple(sorted((str(k), int(v)) for k, v in errors.items() if v)),
+            slow=int(record.get("slow", 0)),
+            first_slow_ms=_opt_float(record, "first_slow_ms"),
+            last_slow_ms=_opt_float(record, "last_slow_ms"),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise TimelineFormatError(f"bad bucket record ({exc.__class__.__name__}: {exc})") from exc
@@ -120,9 +130,10 @@ class TimelineWriter:
     The first write to a new (empty) file adds the ``meta`` line. Not thread-safe: one writer per file.
     """
 
-    def __init__(self, path: Path, *, bucket_ms: int, writer: str = "local") -> None:
+    def __init__(self, path: Path, *, bucket_ms: int, writer: str = "local", slow_ms: float | None = None) -> None:
         self.path = Path(path)
         self.bucket_ms = bucket_ms
+        self.slow_ms = slow_ms
         self.writer = writer
         self.lines_written = 0
         self._file: IO[str] | None = None
@@ -144,6 +155,8 @@ class TimelineWriter:
                     "pid": os.getpid(),
                     "started_ms": round(time.time() * 1000.0, 3),
                 }
+                if self.slow_ms is not None:
+                    meta["slow_ms"] = self.slow_ms
                 self._file.write(json.dumps(meta, separators=(",", ":")) + "\n")
                 self._file.flush()
         return self._file

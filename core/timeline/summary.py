@@ -28,6 +28,8 @@ class NameSummary:
     p99_ms: float | None
     max_ms: float
     errors: tuple[tuple[str, int], ...]
+    slow: int = 0
+    """Successes slower than ``slow_ms`` (counted in ``requests``, not in ``failures``)."""
 
 
 def summarize(timeline: Timeline, *, names: NameFilter = None) -> list[NameSummary]:
@@ -49,7 +51,7 @@ def summarize(timeline: Timeline, *, names: NameFilter = None) -> list[NameSumma
 def _combine(a: Window, b: Window) -> Window:
     return a.add(
         Bucket(0, a.window_ms, "", b.ok, b.fail, b.hist, b.max_ms, b.first_ok_ms, b.last_ok_ms,
-               b.first_fail_ms, b.last_fail_ms, b.errors)
+               b.first_fail_ms, b.last_fail_ms, b.errors, b.slow, b.first_slow_ms, b.last_slow_ms)
     )  # fmt: skip
 
 
@@ -64,6 +66,7 @@ def _summary(name: str, window: Window, span_s: float) -> NameSummary:
         p99_ms=window.percentile(0.99),
         max_ms=window.max_ms,
         errors=window.errors,
+        slow=window.slow,
     )
 
 

@@ -59,6 +59,10 @@ class Window:
     first_fail_ms: float | None = None
     last_fail_ms: float | None = None
     errors: tuple[tuple[str, int], ...] = ()
+    slow: int = 0
+    """Successes slower than ``slow_ms`` (a subset of ``ok``; see :class:`~aftershock.core.timeline.model.Bucket`)."""
+    first_slow_ms: float | None = None
+    last_slow_ms: float | None = None
 
     @property
     def end_ms(self) -> int:
@@ -67,6 +71,23 @@ class Window:
     @property
     def total(self) -> int:
         return self.ok + self.fail
+
+    @property
+    def bad(self) -> int:
+        """Failed or slow requests (what outages and the RTO count)."""
+        return self.fail + self.slow
+
+    @property
+    def good(self) -> int:
+        return self.ok - self.slow
+
+    @property
+    def first_bad_ms(self) -> float | None:
+        return min_opt(self.first_fail_ms, self.first_slow_ms)
+
+    @property
+    def last_bad_ms(self) -> float | None:
+        return max_opt(self.last_fail_ms, self.last_slow_ms)
 
     @property
     def availability(self) -> float | None:
@@ -94,6 +115,9 @@ class Window:
             first_fail_ms=min_opt(self.first_fail_ms, bucket.first_fail_ms),
             last_fail_ms=max_opt(self.last_fail_ms, bucket.last_fail_ms),
             errors=sum_kinds(self.errors, bucket.errors),
+            slow=self.slow + bucket.slow,
+            first_slow_ms=min_opt(self.first_slow_ms, bucket.first_slow_ms),
+            last_slow_ms=max_opt(self.last_slow_ms, bucket.last_slow_ms),
         )
 
 

@@ -2,8 +2,10 @@
 
 ``kubernetes.config.load_kube_config`` replaces the process-global client configuration, so two regions'
 activities could race; :class:`KubeClients` builds an independent ``ApiClient`` per context instead
-(``new_client_from_config``), and never writes the kubeconfig back. EKS contexts usually get their tokens from
-``aws eks get-token`` (an ``exec`` entry of the kubeconfig), which the client runs itself.
+(``new_client_from_config``), and never writes the kubeconfig back. A context whose cluster is an EKS ARN (as
+``aws eks update-kubeconfig`` writes it) is checked against the target's accounts and regions before any request,
+and gets its tokens in-process from the harness's own session (:mod:`aftershock.faults.aws.eks`): the kubeconfig's
+``exec: aws eks get-token`` is never run, so the ``aws`` CLI is not needed.
 
 Example::
 
@@ -16,16 +18,19 @@ from __future__ import annotations
 import math
 import random
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
 from aftershock.core.errors import FaultRefused
 from aftershock.core.target import Target
 from aftershock.faults.aws.calls import ApiCall, CallRecorder
+from aftershock.faults.aws.eks import TOKEN_TTL_S, EksCluster, check_cluster, eks_cluster, eks_token
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 
@@ -33,8 +38,14 @@ ZONE_LABEL = "topology.kubernetes.io/zone"
 class KubeClients:
     """ApiClients per context (``None``: the kubeconfig's current context), created once each."""
 
-    def __init__(self, kubeconfig: str | None) -> None:
+    def __init__(self, kubeconfig: str | None, *, credentials: Any = None, accounts: tuple[str, ...] = (),
+                 regions: tuple[str, ...] = ()) -> None:
+        """``credentials``: a callable returning botocore credentials for EKS tokens (``AwsSessions.credentials``);
+        ``accounts`` / ``regions``: where an EKS context's cluster must be (empty: not checked)."""
         self._kubeconfig = str(Path(kubeconfig).expanduser()) if kubeconfig else None
+        self._credentials = credentials
+        self._accounts = accounts
+        self._regions = regions
         self._lock = threading.Lock()
         self._clients: dict[str | None, k8s.ApiClient] = {}
 
@@ -44,9 +55,43 @@ class KubeClients:
     def api(self, context: str | None) -> k8s.ApiClient:
         with self._lock:
             if context not in self._clients:
-                self._clients[context] = k8s_config.new_client_from_config(
-                    config_file=self._kubeconfig, context=context, persist_config=False)  # type: ignore[no-untyped-call]
+                self._clients[context] = self._new(context)
             return self._clients[context]
+
+    def _new(self, context: str | None) -> k8s.ApiClient:
+        config: dict[str, Any] = {}
+        if self._kubeconfig and Path(self._kubeconfig).exists():
+            config = yaml.safe_load(Path(self._kubeconfig).read_text(encoding="utf-8")) or {}
+        name = context or config.get("current-context")
+        entry: dict[str, Any] = next((c["context"] for c in config.get("contexts") or [] if c.get("name") == name), {})
+        cluster = eks_cluster(str(entry.get("cluster", "")))
+        if cluster is None:
+            return k8s_config.new_client_from_config(  # type: ignore[no-untyped-call,no-any-return]
+                config_file=self._kubeconfig, context=context, persist_config=False)
+        check_cluster(name, cluster, accounts=self._accounts, regions=self._regions)
+        if self._credentials is None:
+            return k8s_config.new_client_from_config(  # type: ignore[no-untyped-call,no-any-return]
+                config_file=self._kubeconfig, context=context, persist_config=False)
+        return self._eks(config, str(name), entry, cluster)
+
+    def _eks(self, config: dict[str, Any], name: str, entry: dict[str, Any], cluster: EksCluster) -> k8s.ApiClient:
+        """A client of an EKS context whose user is replaced by an in-process token, refreshed before it expires."""
+        issued = [time.monotonic()]
+        token = eks_token(self._credentials(), cluster.region, cluster.name)
+        user = f"aftershock-eks-{name}"
+        config = {**config, "users": [{"name": user, "user": {"token": token}}],
+                  "contexts": [{"name": name, "context": {**entry, "user": user}}], "current-context": name}
+        api = k8s_config.new_client_from_config_dict(config, context=name, persist_config=False)  # type: ignore[no-untyped-call]
+
+        def refresh(configuration: Any) -> None:
+            if time.monotonic() - issued[0] > TOKEN_TTL_S:
+                issued[0] = time.monotonic()
+                fresh = eks_token(self._credentials(), cluster.region, cluster.name)
+                configuration.api_key["authorization"] = f"Bearer {fresh}"
+
+        api.configuration.refresh_api_key_hook = refresh
+        client: k8s.ApiClient = api
+        return client
 
     def core(self, context: str | None) -> k8s.CoreV1Api:
         return k8s.CoreV1Api(self.api(context))

@@ -57,6 +57,10 @@ class AwsSessions:
             self._session = session
         return self._session
 
+    def credentials(self) -> Any:
+        """The botocore credentials of this identity (for EKS tokens)."""
+        return self._base().get_credentials()
+
     def client(self, service: str, region: str) -> Any:
         """The boto3 client of ``service`` in ``region`` (created once)."""
         key = (service, region)

@@ -70,3 +70,5 @@ def test_example_target_loads() -> None:
     target = load_target(ROOT / "targets" / "example-aws.yaml")
     assert target.kind == "aws" and target.aws is not None
     assert target.aws.region("us-east-1").vpc_id and target.database and target.database.global_cluster
+    # recover waits as long as the health checks need: ALB 5 x (30 + 5) s, GA 3 x (10 + 5) s, instance start 300 s
+    assert target.health_wait_s == 5 * 35 + 3 * 15 + 300

@@ -2,7 +2,8 @@
 
 Run: ``python tests/loadtests/shop_standin.py PORT [--mode ok|bad-body|503]``. ``--mode bad-body`` answers 200
 with a wrong body on product pages; ``--mode 503`` answers every /api call with 503. Counts every request
-it answers in ``GET /__count`` (not counted itself).
+it answers in ``GET /__count`` (not counted itself), and the values of every ``X-...`` request header and of
+``Host`` it saw in ``GET /__headers`` (``{"x-api-key": ["..."], ...}``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,23 @@ def _product(pid: int) -> dict[str, Any]:
     }
 
 
-def make_app(mode: str = "ok") -> Starlette:
+class HeaderLog:
+    """ASGI middleware: remembers the values of ``X-...`` and ``Host`` request headers, per header name."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.seen: dict[str, set[str]] = {}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            for key, value in scope.get("headers", []):
+                name = key.decode("latin-1").lower()
+                if name.startswith("x-") or name == "host":
+                    self.seen.setdefault(name, set()).add(value.decode("latin-1"))
+        await self.app(scope, receive, send)
+
+
+def make_app(mode: str = "ok") -> Any:
     counter = itertools.count()
     served = {"n": 0}
     carts: dict[int, dict[int, int]] = {}
@@ -123,10 +140,14 @@ def make_app(mode: str = "ok") -> Starlette:
         found = orders.get(int(request.path_params["oid"]))
         return reply(found, 200) if found else reply({"error": "not found"}, 404)
 
-    return Starlette(
+    async def seen_headers(request: Request) -> Response:
+        return JSONResponse({name: sorted(values) for name, values in log.seen.items()})
+
+    app = Starlette(
         routes=[
             Route("/health", health),
             Route("/__count", count),
+            Route("/__headers", seen_headers),
             Route("/api/products", products),
             Route("/api/search", search),
             Route("/api/products/{pid:int}", product),
@@ -138,6 +159,8 @@ def make_app(mode: str = "ok") -> Starlette:
             Route("/api/orders/{oid:int}", order),
         ]
     )
+    log = HeaderLog(app)
+    return log
 
 
 def main() -> None:

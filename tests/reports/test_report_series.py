@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aftershock.core.samples import Sample
 from aftershock.core.timeline.model import Bucket
 from aftershock.core.timeline.store import Timeline
-from aftershock.reports.model import Sample
 from aftershock.reports.series import sample_series, traffic_series
 from aftershock.reports.svg import fmt_offset, nice_ticks, time_ticks
 

@@ -105,7 +105,7 @@ def test_describe_lists_every_step_and_injects_nothing(tmp_path: Path, target_fi
         f"experiment {AZ_OUTAGE}: The primary region loses the AZ that holds the database writer",
         "target t (lab), front door http://127.0.0.1:1",
         "objectives rto_s <= 15, rpo_s <= 1",
-        "before: start load (Locust), the RPO ledger and the sampler; wait for traffic",
+        "before: start load (Locust: built-in shop journeys), the RPO ledger and the sampler; wait for traffic",
         "steady-state-hypothesis.probes[0]: probe 'error-rate-within-slo' -> "
         "aftershock.probes.slo.error_rate_within(max_error_rate=0.01, window_s=3)",
         "steady-state-hypothesis.probes[1]: probe 'p95-latency-within-slo' -> "
