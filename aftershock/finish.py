@@ -25,9 +25,10 @@ from aftershock.core.measurements import ReportError, record_measurement
 from aftershock.core.plan import mark_ended, read_plan
 from aftershock.core.runfolder import RunFolder
 from aftershock.core.target import Target
+from aftershock.core.verdict import Summary, read_summary
 from aftershock.faults.registry import driver_for
 from aftershock.faults.reverts import revert_outstanding
-from aftershock.summary import Summary, read_summary, write_summary
+from aftershock.summary import write_summary
 
 FINISH_CLAIM = "finish.claim"
 _log = logging.getLogger("aftershock")

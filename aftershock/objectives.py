@@ -13,7 +13,6 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -68,17 +67,3 @@ def resolve_objectives(target: Target, disruption: str, overrides: Mapping[str, 
     return resolved
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """One objective judged: target vs measured (None: not measured, which is not met)."""
-
-    name: str
-    target: float
-    measured: float | None
-    met: bool
-    unit: str
-
-    @classmethod
-    def judge(cls, name: str, target: float, measured: float | None) -> Verdict:
-        unit = "writes" if name == "lost_writes" else "s"
-        return cls(name, target, measured, measured is not None and measured <= target, unit)

@@ -23,10 +23,10 @@ from aftershock.core.kinds import MarkerKind
 from aftershock.core.plan import RunPlan, write_plan
 from aftershock.core.runfolder import RUN_DIR_ENV, RunFolder
 from aftershock.core.target import Target
+from aftershock.core.verdict import Summary
 from aftershock.finish import finish_run
 from aftershock.load.launcher import check_reachable
 from aftershock.planning import resolve_plan
-from aftershock.summary import Summary
 from aftershock.validate import activities, load_experiment_file
 
 SETTINGS = {"runtime": {"rollbacks": {"strategy": "always"}, "hypothesis": {"strategy": "default"}}}

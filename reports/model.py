@@ -27,6 +27,7 @@ from aftershock.core.plan import RunInfo as PlanInfo
 from aftershock.core.runfolder import RunFolder
 from aftershock.core.samples import Sample, read_samples
 from aftershock.core.timeline.store import Timeline, read_pieces, read_timeline
+from aftershock.core.verdict import SUMMARY_FILE, read_summary
 
 Verdict = Literal["PASSED", "FAILED", "PARTIAL"]
 
@@ -157,6 +158,19 @@ def _json(path: Path, problems: list[str]) -> dict[str, Any]:
         problems.append(f"{path.name} is not a JSON object")
         return {}
     return data
+
+
+def _summary(run_dir: Path, problems: list[str]) -> dict[str, Any]:
+    """``summary.json`` through core's reader (validated, typed), back in its flat form; {} when missing or bad."""
+    if not (run_dir / SUMMARY_FILE).exists():
+        problems.append(f"{SUMMARY_FILE} is missing")
+        return {}
+    try:
+        summary = read_summary(RunFolder(run_dir))
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        problems.append(f"{SUMMARY_FILE} is unreadable ({type(exc).__name__}: {exc})")
+        return {}
+    return summary.to_dict() if summary is not None else {}
 
 
 def _lines(path: Path) -> Iterator[dict[str, Any]]:
@@ -337,7 +351,7 @@ def load_report_data(run_dir: Path) -> ReportData:
         raise FileNotFoundError(f"run folder {run_dir} does not exist: pass a folder under runs/")
     problems: list[str] = []
     run = PlanInfo.from_dict(_json(run_dir / "run.json", problems))
-    summary = _json(run_dir / "summary.json", problems)
+    summary = _summary(run_dir, problems)
     journal = _json(run_dir / "journal.json", problems)
     info = _run_info(run, summary, journal, run_dir.name)
     figures: Mapping[str, Any] = summary.get("figures") or _measured_figures(run_dir)

@@ -16,10 +16,10 @@ from aftershock.core.figures import rto_error_warning, with_error
 from aftershock.core.journal import outstanding
 from aftershock.core.plan import read_plan
 from aftershock.core.runfolder import RunFolder
+from aftershock.core.verdict import Summary
 from aftershock.finish import safety_net
 from aftershock.load.config import parse_duration
 from aftershock.runner import RunOptions, describe, dry_run_calls, execute, prepare
-from aftershock.summary import Summary
 
 
 def print_summary(run: RunFolder, summary: Summary) -> None:

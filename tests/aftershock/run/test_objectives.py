@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from aftershock.core.errors import TargetError, UsageError
 from aftershock.core.target import Target, parse_target
-from aftershock.objectives import DISRUPTIONS, KNOWN, Verdict, policy, resolve_objectives, tiers
+from aftershock.core.verdict import Verdict
+from aftershock.objectives import DISRUPTIONS, KNOWN, policy, resolve_objectives, tiers
 from tests.runkit import target_data
 
 KNOWN_LIST = "first_scale_s, latency_slo_s, lost_writes, ready_capacity_s, rpo_s, rto_s"

@@ -11,9 +11,8 @@ import pytest
 from aftershock.core.measurements import RtoMeasurement, ScalingMeasurement, record_measurement
 from aftershock.core.plan import write_plan
 from aftershock.core.runfolder import RunFolder
-from aftershock.objectives import Verdict
+from aftershock.core.verdict import Summary, Verdict
 from aftershock.planning import resolve_plan
-from aftershock.summary import Summary
 from aftershock.summary import build_summary as build_from_plan
 from aftershock.summary import write_summary as write_from_plan
 from tests.runkit import requests_between, write_timeline
