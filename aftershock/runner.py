@@ -21,7 +21,7 @@ from aftershock.core.errors import HarnessError, UsageError
 from aftershock.core.journal import outstanding
 from aftershock.core.kinds import MarkerKind
 from aftershock.core.plan import RunPlan, write_plan
-from aftershock.core.runfolder import RUN_DIR_ENV, RunFolder
+from aftershock.core.runfolder import MARKERS, RUN_DIR_ENV, RunFolder
 from aftershock.core.target import Target
 from aftershock.core.verdict import Summary
 from aftershock.finish import finish_run
@@ -43,6 +43,9 @@ class RunOptions:
     ledger: bool | None = None
     out: Path = Path("runs")
     locustfile: Path | None = None
+    remote_workers: int | None = None
+    master_bind_host: str | None = None
+    master_port: int | None = None
     """``--locustfile``: above the experiment's ``aftershock_locustfile`` and the target's ``load.locustfile``."""
 
 
@@ -85,11 +88,15 @@ def prepare(experiment_path: Path, options: RunOptions) -> PreparedRun:
         raise UsageError(f"--users {options.users} must be at least 1: pass a positive number of users")
     if options.workers is not None and options.workers < 0:
         raise UsageError(f"--workers {options.workers} must be 0 or more")
+    if options.remote_workers is not None and options.remote_workers < 0:
+        raise UsageError(f"--remote-workers {options.remote_workers} must be 0 or more")
     if options.shape is not None and options.shape not in ("steady", "step", "spike"):
         raise UsageError(f"--shape {options.shape!r} is unknown: use one of steady, step, spike")
     experiment = load_experiment_file(experiment_path)
     load = {"users": options.users, "spawn_rate": options.spawn_rate, "shape": options.shape,
-            "load_duration_s": options.load_duration_s, "workers": options.workers, "ledger": options.ledger}
+            "load_duration_s": options.load_duration_s, "workers": options.workers, "ledger": options.ledger,
+            "remote_workers": options.remote_workers, "master_bind_host": options.master_bind_host,
+            "master_port": options.master_port}
     plan = resolve_plan(_resolved_configuration(experiment), experiment=str(experiment_path),
                         title=str(experiment.get("title") or ""), target_ref=options.target, load=load,
                         default_scenario=experiment_path.stem, locustfile=options.locustfile,
@@ -183,6 +190,10 @@ def execute(prepared: PreparedRun) -> tuple[RunFolder, Summary]:
         for name in LOGGERS:
             logging.getLogger(name).removeHandler(handler)
         handler.close()
+    missing = [r for r in run.records(MARKERS, skip_broken=True)
+               if r.get("kind") == MarkerKind.LOAD_WORKERS_MISSING]
+    if missing:  # nothing was injected: bad input (exit 2), not a failed objective
+        raise UsageError(str(missing[0].get("message")), target=prepared.target.name, path=str(run.path))
     left = outstanding(run)
     if left:
         raise HarnessError(f"{len(left)} fault(s) of {run.path} are still injected after the safety net: run "

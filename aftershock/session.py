@@ -11,8 +11,10 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from aftershock.core.errors import HarnessError
+from aftershock.console import stderr
+from aftershock.core.errors import HarnessError, UsageError
 from aftershock.core.kinds import MarkerKind
+from aftershock.core.loadworkers import read_worker_events
 from aftershock.core.plan import LoadSettings, RunPlan
 from aftershock.core.runfolder import RunFolder
 from aftershock.core.target import Target
@@ -71,17 +73,30 @@ class RunSession:
                                     load=self.settings)
         config = planned_load(plan, self.run.path, slow_ms=self.slow_ms)
         self.load = LoadSession.start(config)
+        remote = config.remote_workers
+        command = self.load.worker_command(_worker_host(config.master_bind_host)) if remote else None
         self.run.mark(MarkerKind.LOAD_STARTED, users=config.users, shape=config.shape, workers=config.workers,
-                      locustfile=str(config.locustfile or "built-in shop journeys"))
-        self._wait_for_traffic()
+                      locustfile=str(config.locustfile or "built-in shop journeys"), remote_workers=remote,
+                      worker_command=command)
+        if command:
+            stderr().print(f"waiting up to {config.startup_grace_s:g} s for {remote} remote Locust worker(s); on "
+                           f"each worker host run: {command}", highlight=False, soft_wrap=True)
+        self._wait_for_traffic(30.0 + (config.startup_grace_s if remote else 0.0), command)
 
-    def _wait_for_traffic(self, timeout_s: float = 30.0) -> None:
+    def _wait_for_traffic(self, timeout_s: float = 30.0, worker_command: str | None = None) -> None:
         """Return once the timeline shows traffic for ``warmup_s``: the hypothesis needs something to judge."""
         deadline = time.monotonic() + timeout_s
         first: float | None = None
         while time.monotonic() < deadline:
             if self.load is not None and not self.load.running:
                 tail = log_tail(self.run.path / "logs" / "locust.log")
+                if worker_command and "Gave up waiting for workers" in log_tail(self.run.path / "logs" / "locust.log",
+                                                                                 50):
+                    message = (f"{self.settings.remote_workers} remote Locust worker(s) did not connect within "
+                               f"{self.settings.worker_grace_s:g} s: on each worker host run `{worker_command}` "
+                               "(or lower --remote-workers)")
+                    self.run.mark(MarkerKind.LOAD_WORKERS_MISSING, message=message)
+                    raise UsageError(message, target=self.target.name)
                 raise HarnessError(f"the load generator exited early (code {self.load.procs[0].returncode}): {tail}")
             try:
                 timeline = read_timeline(self.run.path)
@@ -105,6 +120,9 @@ class RunSession:
         if self.load is not None:
             code = self.load.stop()
             self.run.mark(MarkerKind.LOAD_STOPPED, exit_code=code)
+            for event in read_worker_events(self.run.path):
+                if event.event == "lost":
+                    self.run.mark(MarkerKind.LOAD_WORKER_LOST, worker=event.worker, at=event.ts, state=event.state)
         if self.ledger is not None:
             stats = self.ledger.stop()
             self.run.mark(MarkerKind.LEDGER_STOPPED, **_plain(stats))
@@ -112,6 +130,11 @@ class RunSession:
             self.sampler.sample_once()
             self.sampler.stop()
         self.driver.close()
+
+
+def _worker_host(bind_host: str) -> str:
+    """The master's address for the worker command: the bound interface, unless it is every interface."""
+    return "<this host>" if bind_host in ("", "*", "0.0.0.0") else bind_host
 
 
 def _plain(value: Any) -> dict[str, Any]:

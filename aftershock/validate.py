@@ -34,12 +34,51 @@ def load_experiment_file(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path}: cannot be loaded ({_one_line(exc)}); fix the YAML/JSON syntax") from exc
     if not isinstance(experiment, dict):
         raise UsageError(f"{path}: an experiment must be a mapping; see experiments/az-outage.yaml")
+    check_shape(experiment, path)
     check_experiment(experiment, path)  # first: its messages name the step and the valid arguments
     try:
         ensure_experiment_is_valid(experiment)
     except ChaosException as exc:
         raise UsageError(f"{path}: invalid experiment: {_one_line(exc)}") from exc
+    except Exception as exc:  # chaoslib trips over some malformed values itself (TypeError, KeyError, ...)
+        raise UsageError(f"{path}: invalid experiment ({_one_line(exc)}); compare it with "
+                         "experiments/az-outage.yaml") from exc
     return experiment
+
+
+_MAPPING_PARTS = ("configuration", "secrets", "steady-state-hypothesis", "contributions")
+_LIST_PARTS = ("controls", "method", "rollbacks", "tags")
+
+
+def check_shape(experiment: Mapping[str, Any], path: Path) -> None:
+    """The parts aftershock and Chaos Toolkit read have the right types (a mapping, a list of mappings, ...)."""
+    def bad(where: str, expected: str, value: object) -> UsageError:
+        return UsageError(f"{path}: {where} must be {expected}, not {type(value).__name__}; see "
+                          "experiments/az-outage.yaml", path=str(path))
+
+    for key in _MAPPING_PARTS:
+        if experiment.get(key) is not None and not isinstance(experiment[key], Mapping):
+            raise bad(key, "a mapping", experiment[key])
+    for key in _LIST_PARTS:
+        if experiment.get(key) is not None and not isinstance(experiment[key], list):
+            raise bad(key, "a list", experiment[key])
+    hypothesis = experiment.get("steady-state-hypothesis") or {}
+    if hypothesis.get("probes") is not None and not isinstance(hypothesis["probes"], list):
+        raise bad("steady-state-hypothesis.probes", "a list", hypothesis["probes"])
+    for i, control in enumerate(experiment.get("controls") or []):
+        if not isinstance(control, Mapping):
+            raise bad(f"controls[{i}]", "a mapping", control)
+        if control.get("provider") is not None and not isinstance(control["provider"], Mapping):
+            raise bad(f"controls[{i}].provider", "a mapping", control["provider"])
+    for where, activity in activities(experiment):
+        if not isinstance(activity, Mapping):
+            raise bad(where, "a mapping (an activity)", activity)
+        provider = activity.get("provider")
+        if provider is not None and not isinstance(provider, Mapping):
+            raise bad(f"{where}.provider", "a mapping", provider)
+        arguments = (provider or {}).get("arguments")
+        if arguments is not None and not isinstance(arguments, Mapping):
+            raise bad(f"{where}.provider.arguments", "a mapping", arguments)
 
 
 def _one_line(exc: BaseException) -> str:

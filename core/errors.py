@@ -5,6 +5,7 @@ Tree::
     AftershockError                 every error we raise on purpose
     ├── UsageError                  bad input from a user: exit code 2, nothing changed
     │   ├── TargetError             a target description is missing or invalid
+    │   ├── TargetLocked            another run holds the target (one run per target at a time)
     │   └── FaultRefused            a fault cannot apply (unknown region/AZ, already down, ...)
     ├── LabError                    the embedded lab failed to start, stop or answer
     │   └── DatabaseError           a lab database operation failed
@@ -58,6 +59,15 @@ class UsageError(AftershockError):
 
 class TargetError(UsageError):
     """A target description is missing or invalid."""
+
+
+class TargetLocked(UsageError):
+    """Another run holds the target's lock; ``holder`` describes it (run id, host, pid, start time)."""
+
+    def __init__(self, message: str, *, holder: str | None = None, target: str | None = None,
+                 path: str | None = None) -> None:
+        super().__init__(message, target=target, path=path)
+        self.holder = holder
 
 
 class FaultRefused(UsageError):

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from aftershock.core.errors import FormatError
 from aftershock.core.runfolder import RunFolder
 
 JOURNAL = "faults.jsonl"
@@ -82,18 +83,33 @@ class FaultJournal:
                                   "action": action})
 
     def outstanding(self) -> list[InjectedFault]:
-        """Injected faults that have reverts and were not reverted yet, oldest first."""
+        """Injected faults that have reverts and were not reverted yet, oldest first. A half-written last line
+        is skipped; any other broken line is a :class:`FormatError` (guessing what is injected is not safe)."""
         injected: dict[str, InjectedFault] = {}
-        for record in self.run.records(JOURNAL):
-            if record["event"] == "injected" and record.get("supersedes"):
-                injected.pop(record["supersedes"], None)
-            if record["event"] == "injected" and record["reverts"]:
-                injected[record["fault_id"]] = InjectedFault(
-                    record["fault_id"], record["action"], record["description"], record["ts"],
-                    tuple(RevertCall(c["method"], c["args"]) for c in record["reverts"]))
-            elif record["event"] == "reverted":
-                injected.pop(record["fault_id"], None)
+        done = 0  # lines applied
+        try:
+            for record in self.run.records(JOURNAL):
+                _apply(injected, record)
+                done += 1
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            path = self.run.file(JOURNAL)
+            raise FormatError(f"{path} line {done + 1} is not a fault record aftershock writes "
+                              f"({type(exc).__name__}: {exc}): revert by hand what that run injected (see its "
+                              "markers.jsonl), then remove the line", path=str(path)) from exc
         return list(injected.values())
+
+
+def _apply(injected: dict[str, InjectedFault], record: Mapping[str, Any]) -> None:
+    """One journal record applied to the faults still injected (by fault id)."""
+    event = record["event"]
+    if event == "injected" and record.get("supersedes"):
+        injected.pop(str(record["supersedes"]), None)
+    if event == "injected" and record["reverts"]:
+        reverts = tuple(RevertCall(str(c["method"]), dict(c["args"])) for c in record["reverts"])
+        injected[str(record["fault_id"])] = InjectedFault(
+            str(record["fault_id"]), str(record["action"]), str(record["description"]), float(record["ts"]), reverts)
+    elif event == "reverted":
+        injected.pop(str(record["fault_id"]), None)
 
 
 def outstanding(run: RunFolder) -> list[InjectedFault]:

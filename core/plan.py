@@ -56,6 +56,14 @@ class LoadSettings(BaseModel):
     """Pacing of the built-in journeys: tasks per second per user (0: as fast as possible)."""
     connect_timeout_s: float = Field(default=2.0, gt=0)
     response_timeout_s: float = Field(default=5.0, gt=0)
+    remote_workers: int = Field(default=0, ge=0)
+    """Locust workers started elsewhere that the master waits for before the warm-up."""
+    master_bind_host: str = "127.0.0.1"
+    """Interface the master listens on for workers (0.0.0.0 for remote workers)."""
+    master_port: int | None = Field(default=None, ge=1, le=65535)
+    """Port the master listens on (default: a free one, announced in the ``load.started`` marker)."""
+    worker_grace_s: float = Field(default=60.0, gt=0)
+    """How long the master waits for every worker to connect."""
 
 
 class RunPlan(BaseModel):

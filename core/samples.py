@@ -95,10 +95,14 @@ def append_sample(run: RunFolder, sample: Sample) -> None:
 
 
 def read_samples(run: RunFolder) -> list[Sample]:
-    """Every complete sample of ``run``, in order (broken lines and lines without a timestamp are skipped)."""
+    """Every complete sample of ``run``, in order (broken lines, lines without a timestamp and lines with fields of
+    the wrong types are skipped)."""
     samples = []
     for record in run.records(SAMPLES_FILE, skip_broken=True):
-        sample = Sample.from_record(record)
+        try:
+            sample = Sample.from_record(record)
+        except (TypeError, ValueError, AttributeError, OverflowError):
+            continue
         if sample is not None:
             samples.append(sample)
     return samples

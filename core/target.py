@@ -176,6 +176,10 @@ class AwsSettings(_Model):
     health_wait_s: float | None = Field(gt=0, default=None)
     # time for a stopped instance to start, join its cluster and get its pods ready (part of the derived wait)
     instance_start_s: float = Field(ge=0, default=300.0)
+    # one run per target at a time: the DynamoDB table (partition key ``lock_id``, a string) holding the lease, in
+    # the primary region; a lease not renewed for ``lock_ttl_s`` (its holder died) expires
+    lock_table: str = "aftershock-locks"
+    lock_ttl_s: float = Field(gt=0, default=300.0)
 
     @field_validator("az_outage", mode="before")
     @classmethod

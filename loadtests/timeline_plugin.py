@@ -145,16 +145,17 @@ class TimelineRecorder:
             acc.max = latency
         if exception is None:
             acc.ok += 1
-            if at_ms < acc.fo:
-                acc.fo = at_ms
-            if at_ms > acc.lo:
-                acc.lo = at_ms
-            if latency > self.slow_ms:
+            if latency > self.slow_ms:  # a slow success: counted in ok, timed apart from the good ones
                 acc.slow += 1
                 if at_ms < acc.fs:
                     acc.fs = at_ms
                 if at_ms > acc.ls:
                     acc.ls = at_ms
+            else:
+                if at_ms < acc.fo:
+                    acc.fo = at_ms
+                if at_ms > acc.lo:
+                    acc.lo = at_ms
         else:
             acc.fail += 1
             if at_ms < acc.ff:

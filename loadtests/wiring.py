@@ -17,14 +17,18 @@ Options (besides Locust's ``-H/-u/-r/-t``)::
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from locust.env import Environment
 from locust.event import Events
+from locust.runners import MasterRunner
 
+from aftershock.core.loadworkers import WORKERS_FILE
 from aftershock.loadtests import timeline_plugin
 from aftershock.loadtests.shapes import SHAPES
 from aftershock.loadtests.transport import wrap_user_classes
+from aftershock.loadtests.workers import WorkerWatch
 
 _ATTACHED = "_aftershock_attached"
 
@@ -44,6 +48,13 @@ def add_options(parser: Any) -> None:
 
 def _on_init(environment: Environment, **_kw: Any) -> None:
     wrap_user_classes(list(environment.user_classes))
+    folder = getattr(environment.parsed_options, "timeline_dir", "") or ""
+    runner = environment.runner
+    if isinstance(runner, MasterRunner) and folder:  # joins and losses of workers, next to the timeline
+        watch = WorkerWatch(runner, Path(folder) / WORKERS_FILE)
+        watch.start()
+        environment.events.test_stopping.add_listener(watch.stop)  # the end of the run is no loss
+        environment.events.quitting.add_listener(watch.stop)
 
 
 def attach(events: Events) -> None:

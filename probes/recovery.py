@@ -28,7 +28,6 @@ from aftershock.core.measurements import (
     applied_fault_starts,
     disruption_start,
     fault_role,
-    last_measurement,
     read_markers,
 )
 from aftershock.core.plan import PLAN_FILE, read_plan
@@ -53,10 +52,8 @@ def _names(request_names: str) -> NameFilter:
 
 
 def _origin(run: RunFolder) -> MarkerRecord:
-    """The first disruption since the previous RTO measurement of this run (a method may measure twice)."""
-    previous = last_measurement(run, RtoMeasurement)
-    since = previous.recovered_at if previous is not None and previous.recovered_at is not None else None
-    origin = disruption_start(read_markers(run), since=since)
+    """The run's first applied disruption (every RTO probe of the run measures from it)."""
+    origin = disruption_start(read_markers(run))
     if origin is None:
         raise HarnessError(NO_DISRUPTION)
     return origin

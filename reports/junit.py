@@ -45,7 +45,7 @@ def render_junit(data: ReportData) -> bytes:
     cases: list[tuple[str, str | None, float]] = []
     for objective in data.objectives:
         failure = None if objective.met else objective.failure_message
-        if failure and objective.name == "rto_s":
+        if failure and objective.name == "rto_s" and data.figures.get("rto_error_s") is not None:
             failure += f" (measured {text.measured(objective, data.figures)})"
         cases.append((objective.name, failure, 0.0))
     hypothesis_time = sum(s.duration_s or 0.0 for s in data.steps if s.phase.startswith("hypothesis"))

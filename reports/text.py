@@ -10,7 +10,7 @@ from aftershock.core.figures import rto_error_warning, with_error
 from aftershock.reports.model import Objective, ReportData
 
 OBJECTIVE_LABELS = {
-    "rto_s": "RTO (time to recover, ± its error bar)",
+    "rto_s": "RTO (time to recover)",
     "rpo_s": "RPO (data loss window)",
     "lost_writes": "Lost acknowledged writes",
     "in_doubt_writes": "In-doubt writes",

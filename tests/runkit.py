@@ -189,13 +189,16 @@ def requests_between(start_s: float, end_s: float, *, every_ms: float = 10.0,
     raise AssertionError("unreachable")
 
 
-def write_timeline(run: RunFolder, requests: Iterable[Request], *, file: str = "timeline.jsonl") -> None:
+def write_timeline(run: RunFolder, requests: Iterable[Request], *, file: str = "timeline.jsonl",
+                   slow_ms: float | None = None) -> None:
+    """The timeline of ``requests``, as the Locust plugin writes it; with ``slow_ms``, successes slower than that
+    are counted as slow (as the plugin does with ``--timeline-slow-ms``)."""
     pieces = [
         Bucket.single(start_ms=int(r.at_ms // BUCKET_MS * BUCKET_MS), bucket_ms=BUCKET_MS, name=r.name, ok=r.ok,
-                      at_ms=r.at_ms, latency_ms=r.latency_ms, error=None if r.ok else "http 503")
+                      at_ms=r.at_ms, latency_ms=r.latency_ms, error=None if r.ok else "http 503", slow_ms=slow_ms)
         for r in requests
     ]
-    with TimelineWriter(run.file(file), bucket_ms=BUCKET_MS, writer="test") as out:
+    with TimelineWriter(run.file(file), bucket_ms=BUCKET_MS, writer="test", slow_ms=slow_ms) as out:
         out.write(pieces)
 
 

@@ -8,11 +8,14 @@ from pathlib import Path
 import click
 from rich.text import Text
 
+from aftershock.cli.run import remote_worker_options, warn
 from aftershock.console import stdout
+from aftershock.core.target import load_target
 from aftershock.gameday.dashboard import watch
 from aftershock.gameday.operator import Interactive, Operator, Unattended
 from aftershock.gameday.plan import load_plan
 from aftershock.gameday.runner import GameDay
+from aftershock.locking import holding, new_run_id
 
 
 @click.command()
@@ -20,19 +23,30 @@ from aftershock.gameday.runner import GameDay
 @click.option("--yes", is_flag=True, help="Unattended: go for every step without asking; stop after an abort.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True,
               help="Folder for the game-day folder (each step's run folder goes into its steps/).")
-def gameday_command(plan_file: Path, yes: bool, out: Path) -> None:
+@click.option("--force-unlock", is_flag=True,
+              help="Take the targets' locks even if another run holds them (only when that run is dead).")
+@remote_worker_options
+def gameday_command(plan_file: Path, yes: bool, out: Path, force_unlock: bool, remote_workers: int | None,
+                    master_bind: str | None, master_port: int | None) -> None:
     """Run a game day: the plan's experiments one by one, each after a go / skip / stop, under a live dashboard.
 
     \b
     During a step, press `a` (or Ctrl-C) to abort it: the fault is rolled back at once and the abort is
     recorded in the game-day report (gameday.html / gameday.md in the game-day folder).
-    Exit code 0: every step that ran met its objectives; 1: a step missed, was aborted or failed; 2: bad input.
+    The game day holds the lock of every target of its steps (its steps run under it; another run exits 2).
+    Exit code 0: every step that ran met its objectives; 1: a step missed, was aborted or failed; 2: bad input or
+    a locked target.
     """
     plan = load_plan(plan_file)
     console = stdout()
     operator: Operator = Unattended() if yes else Interactive(lambda prompt: console.input(Text(prompt, style="bold")))
-    day = GameDay.begin(plan, out=out, operator=operator, console=console)
-    sys.exit(day.run())
+    targets = [load_target(plan.step_target(step)) for step in plan.steps]
+    with holding(targets, run_id=new_run_id(f"gameday-{plan.title}"), force=force_unlock, warn=warn,
+                 for_children=True):
+        day = GameDay.begin(plan, out=out, operator=operator, console=console,
+                            remote=(remote_workers, master_bind, master_port))
+        code = day.run()
+    sys.exit(code)
 
 
 @click.command()

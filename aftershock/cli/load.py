@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +67,23 @@ def _user_locustfile(cli: Path | None, target_name: str, workload: Workload) -> 
     if workload.locustfile:
         return check_locustfile(workload.locustfile, source=f"load.locustfile of target {target_name}")
     return None
+
+
+def _announcer(config: LoadConfig, duration: str) -> Callable[[LoadResult], None]:
+    """What to print once Locust started (and, for remote workers, the command they must run)."""
+    err = stderr()
+
+    def started(preview: LoadResult) -> None:
+        err.print(f"load: {config.users} users on {config.url} for {duration}, run folder {config.out_dir}")
+        if config.remote_workers and preview.master_port is not None:
+            err.print(
+                f"waiting for {config.remote_workers} remote worker(s): python -m locust -f "
+                f"{locustfiles(config.locustfile)}"
+                f" --worker --master-host <this host> --master-port {preview.master_port}",
+                soft_wrap=True,
+            )
+
+    return started
 
 
 def default_run_dir(now: datetime | None = None) -> Path:
@@ -199,7 +217,8 @@ def load_command(
     task_rate: float | None,
     locustfile: Path | None,
 ) -> None:
-    """Run the shop load (browsers, shoppers, a fresh-connection probe) and record a 100 ms timeline."""
+    """Run the load (the shop's journeys or --locustfile, plus a fresh-connection probe) and record a 100 ms
+    timeline."""
     if url is not None and target is not None:
         raise UsageError("--url and --target both given: pass only one of them")
     flag = "--url" if url is not None else "--target"
@@ -226,18 +245,7 @@ def load_command(
     )
     check_reachable(config.url, flag=flag)
     err = stderr()
-
-    def started(preview: LoadResult) -> None:
-        err.print(f"load: {config.users} users on {config.url} for {duration}, run folder {config.out_dir}")
-        if config.remote_workers and preview.master_port is not None:
-            err.print(
-                f"waiting for {config.remote_workers} remote worker(s): python -m locust -f "
-                f"{locustfiles(config.locustfile)}"
-                f" --worker --master-host <this host> --master-port {preview.master_port}",
-                soft_wrap=True,
-            )
-
-    result = run_load(config, on_started=started)
+    result = run_load(config, on_started=_announcer(config, duration))
     timeline = read_timeline(result.timeline_path) if result.timeline_path.exists() else Timeline((), bucket_ms)
     _write_record(config, result, timeline)
     _print_summary(timeline, result)

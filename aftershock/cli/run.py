@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
 
 from aftershock.bundled import resolve_experiment
-from aftershock.console import stdout
+from aftershock.console import stderr, stdout
 from aftershock.core import paths
 from aftershock.core.errors import UsageError
 from aftershock.core.figures import rto_error_warning, with_error
@@ -19,6 +20,7 @@ from aftershock.core.runfolder import RunFolder
 from aftershock.core.verdict import Summary
 from aftershock.finish import safety_net
 from aftershock.load.config import parse_duration
+from aftershock.locking import holding, new_run_id
 from aftershock.runner import RunOptions, describe, dry_run_calls, execute, prepare
 
 
@@ -56,10 +58,27 @@ def print_summary(run: RunFolder, summary: Summary) -> None:
         console.print(f"report: {run.file('report.html')}")
 
 
+Remote = tuple[int | None, str | None, int | None]
+"""``--remote-workers``, ``--master-bind``, ``--master-port`` (None: not given)."""
+
+
 def _options(target: str, users: int | None, duration: str | None, shape: str | None, workers: int | None,
-             out: Path, ledger: bool | None, locustfile: Path | None = None) -> RunOptions:
+             out: Path, ledger: bool | None, locustfile: Path | None = None, remote: Remote = (None, None, None),
+             ) -> RunOptions:
     return RunOptions(target=target, users=users, shape=shape, workers=workers, out=out, ledger=ledger,
-                      load_duration_s=parse_duration(duration) if duration else None, locustfile=locustfile)
+                      load_duration_s=parse_duration(duration) if duration else None, locustfile=locustfile,
+                      remote_workers=remote[0], master_bind_host=remote[1], master_port=remote[2])
+
+
+def remote_worker_options(func: Any) -> Any:
+    """The options for Locust workers started on other hosts (``aftershock run`` and ``aftershock gameday``)."""
+    func = click.option("--master-port", type=int, default=None,
+                        help="Port the Locust master listens on for workers [default: a free one].")(func)
+    func = click.option("--master-bind", default=None,
+                        help="Interface the master listens on (0.0.0.0 for remote workers) [default: 127.0.0.1].")(func)
+    return click.option("--remote-workers", type=int, default=None,
+                        help="Locust workers started on other hosts to wait for before the warm-up: each runs "
+                             "`locust -f ... --worker --master-host HOST --master-port PORT` (printed).")(func)
 
 
 def _experiment_path(experiment: str) -> Path:
@@ -79,24 +98,37 @@ def _experiment_path(experiment: str) -> Path:
 @click.option("--locustfile", type=click.Path(path_type=Path), default=None,
               help="Your own Locust journeys (any User classes) instead of the shop's; aftershock adds the "
                    "timeline and the fresh-connection probe.")  # fmt: skip
+@remote_worker_options
 @click.option("--dry-run", is_flag=True, help="Validate everything and print what would be done; inject nothing.")
+@click.option("--force-unlock", is_flag=True,
+              help="Take the target's lock even if another run holds it (only when that run is dead).")
 def run_command(experiment: str, target: str, users: int | None, duration: str | None, shape: str | None,
-                workers: int | None, ledger: bool | None, out: Path, locustfile: Path | None, dry_run: bool) -> None:
+                workers: int | None, ledger: bool | None, out: Path, locustfile: Path | None,
+                remote_workers: int | None, master_bind: str | None, master_port: int | None, dry_run: bool,
+                force_unlock: bool) -> None:
     """Run EXPERIMENT (a file, or a name from experiments/) under load and measure RTO, RPO and scaling.
 
-    Exit code 0: every objective met; 1: an objective missed or the experiment deviated; 2: bad input or a
-    harness failure.
+    One run per target at a time: the run holds the target's lock (a second run exits 2 naming the holder).
+    Exit code 0: every objective met; 1: an objective missed or the experiment deviated; 2: bad input, a locked
+    target or a harness failure.
     """
     plan = prepare(_experiment_path(experiment),
-                   _options(target, users, duration, shape, workers, out, ledger, locustfile))
+                   _options(target, users, duration, shape, workers, out, ledger, locustfile,
+                            (remote_workers, master_bind, master_port)))
     if dry_run:
         for line in describe(plan):
             stdout().print(line, highlight=False)
         dry_run_calls(plan)
         return
-    run, summary = execute(plan)
+    with holding([plan.target], run_id=new_run_id(plan.scenario), force=force_unlock, warn=warn):
+        run, summary = execute(plan)
     print_summary(run, summary)
     sys.exit(summary.exit_code)
+
+
+def warn(message: str) -> None:
+    """A warning on stderr (a forced or stale lock taken over)."""
+    stderr().print(f"[bold yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
 
 
 @click.command()
@@ -133,7 +165,8 @@ def demo_command(users: int, out: Path) -> None:
         supervisor = start_lab(lab_dir, detach=True)
     try:
         plan = prepare(resolve_experiment("az-outage"), RunOptions(target="lab", users=users, out=out))
-        run, summary = execute(plan)
+        with holding([plan.target], run_id=new_run_id(plan.scenario), warn=warn):
+            run, summary = execute(plan)
         print_summary(run, summary)
     finally:
         if supervisor is not None:

@@ -55,7 +55,12 @@ class PreparedStep:
     argv: tuple[str, ...]
 
 
-def prepare_step(plan: Plan, index: int, folder: GameDayFolder) -> PreparedStep:
+RemoteWorkers = tuple[int | None, str | None, int | None]
+"""``--remote-workers``, ``--master-bind``, ``--master-port`` of ``aftershock gameday`` (None: not given)."""
+
+
+def prepare_step(plan: Plan, index: int, folder: GameDayFolder,
+                 remote: RemoteWorkers = (None, None, None)) -> PreparedStep:
     """Validate ``plan.steps[index - 1]`` (experiment, target, objectives, load options); change nothing."""
     step = plan.steps[index - 1]
     source = plan.experiment_path(step)
@@ -67,11 +72,13 @@ def prepare_step(plan: Plan, index: int, folder: GameDayFolder) -> PreparedStep:
     locustfile = plan.locustfile_path(step)
     options = RunOptions(target=target, users=step.users, shape=step.shape, out=folder.steps_dir,
                          load_duration_s=parse_duration(step.duration) if step.duration else None,
-                         locustfile=locustfile)
+                         locustfile=locustfile, remote_workers=remote[0], master_bind_host=remote[1],
+                         master_port=remote[2])
     lines = tuple(describe(prepare(path, options)))
     argv = [sys.executable, "-m", "aftershock", "run", str(path), "--target", target, "--out", str(folder.steps_dir)]
     for flag, value in (("--users", step.users), ("--duration", step.duration), ("--shape", step.shape),
-                        ("--locustfile", locustfile)):
+                        ("--locustfile", locustfile), ("--remote-workers", remote[0]), ("--master-bind", remote[1]),
+                        ("--master-port", remote[2])):
         if value is not None:
             argv += [flag, str(value)]
     return PreparedStep(index, step, step.title or source.stem, target, path, lines, tuple(argv))
@@ -104,7 +111,7 @@ class GameDay:
 
     @classmethod
     def begin(cls, plan: Plan, *, out: Path, operator: Operator, console: Console,
-              stdin: IO[Any] | None = None) -> GameDay:
+              stdin: IO[Any] | None = None, remote: RemoteWorkers = (None, None, None)) -> GameDay:
         """Create the game-day folder under ``out`` and validate every step (the folder is removed again when a
         step is invalid, and the error raised)."""
         run = RunFolder.create(out, f"gameday-{plan.title}")
@@ -115,7 +122,7 @@ class GameDay:
         folder = GameDayFolder(run.path.resolve(), record)
         folder.steps_dir.mkdir()
         try:
-            steps = [prepare_step(plan, i, folder) for i in range(1, len(plan.steps) + 1)]
+            steps = [prepare_step(plan, i, folder, remote) for i in range(1, len(plan.steps) + 1)]
         except AftershockError:
             import shutil
 

@@ -38,11 +38,13 @@ class LoadSession:
     config: LoadConfig
     procs: list[subprocess.Popen[bytes]]
     started_at: float
+    port: int | None = None
+    """The master's port for workers (None: a single process)."""
 
     @classmethod
     def start(cls, config: LoadConfig, *, log_name: str = LOG_FILE) -> LoadSession:
         config.out_dir.mkdir(parents=True, exist_ok=True)
-        port = _free_port() if config.distributed else None
+        port = (config.master_port or _free_port()) if config.distributed else None
         argv = locust_argv(config, master_port=port)
         cwd = config.cwd
         logs = config.out_dir / "logs"
@@ -53,7 +55,12 @@ class LoadSession:
             for index in range(config.workers):
                 procs.append(spawn(worker_argv(config, port), log_path=logs / f"locust-worker-{index + 1}.log",
                                    cwd=cwd))
-        return cls(config, procs, started)
+        return cls(config, procs, started, port)
+
+    def worker_command(self, master_host: str = "<this host>") -> str:
+        """What a worker on another host runs to join (the same locustfiles must be there)."""
+        argv = worker_argv(self.config, self.port or 0, master_host)
+        return " ".join(["python", *argv[1:]])
 
     @property
     def running(self) -> bool:

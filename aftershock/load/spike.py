@@ -32,7 +32,8 @@ def load_spike(users: int = 100, duration_s: float = 30.0, task_rate: float = 2.
     with ActivityContext.from_configuration(configuration) as ctx:  # its target and run only: the driver is closed
         out = ctx.run.path / "spike"
     config = planned_load(plan_of(ctx.run), out, users=users, spawn_rate=float(users), duration_s=duration_s,
-                          task_rate=task_rate, fresh_rate=1.0, shape="steady", workers=0)  # the run's workload
+                          task_rate=task_rate, fresh_rate=1.0, shape="steady", workers=0, remote_workers=0,
+                          master_port=None)  # the run's workload, one local process
     link = ctx.run.path / "timeline-spike.jsonl"
     if not link.exists():
         out.mkdir(parents=True, exist_ok=True)

@@ -139,7 +139,8 @@ class Bucket:
     ``max_ms`` is the highest latency of any request (ok or failed); ``hist`` holds all latencies.
     ``slow`` counts the successes slower than the recorder's ``slow_ms`` (a subset of ``ok``), with the start
     times of the first and last of them: outages and the RTO count them as bad (:attr:`bad`, :attr:`good`),
-    availability (``ok / total``) does not.
+    availability (``ok / total``) does not. ``first_ok_ms``/``last_ok_ms`` are those of the good (not slow)
+    successes, so the first good request after the last bad one is placed as sharply as after a failure.
     """
 
     start_ms: int
@@ -176,7 +177,7 @@ class Bucket:
         hist = LatencyHistogram(((latency_bin(latency_ms), 1),))
         if ok:
             if slow_ms is not None and latency_ms > slow_ms:
-                return cls(start_ms, bucket_ms, name, 1, 0, hist, latency_ms, at_ms, at_ms, None, None, (),
+                return cls(start_ms, bucket_ms, name, 1, 0, hist, latency_ms, None, None, None, None, (),
                            1, at_ms, at_ms)
             return cls(start_ms, bucket_ms, name, 1, 0, hist, latency_ms, at_ms, at_ms, None, None, ())
         kinds = ((error or "error", 1),)

@@ -74,7 +74,7 @@ def _is_bad(window: Window, min_ok_ratio: float, min_failures: int) -> bool:
 def _outage_edges(
     wins: list[Window], members: list[list[Bucket]], first: int, last: int
 ) -> tuple[float, float | None, float | None, float]:
-    # a success before the first bad request (or after the last) is a good one: slow ones lie in between
+    # first_ok/last_ok are good (not slow) successes
     start = min(t for b in members[first] if (t := b.first_bad_ms) is not None)
     before: float | None = None
     for bucket in members[first]:  # oks of the first bad window that came before its first bad request

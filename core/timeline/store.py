@@ -13,7 +13,8 @@ File format (``<run>/timeline.jsonl``; every line one JSON object, keys in this 
      "last_slow_ms": 1700000000160.4}
 
 * ``slow`` (only when non-zero): successes slower than the recorder's ``slow_ms`` (a subset of ``ok``), with the
-  start times of the first and last of them; the meta line says which ``slow_ms`` (absent: none recorded).
+  start times of the first and last of them (``*_ok_ms`` are those of the other, good, successes); the meta
+  line says which ``slow_ms`` (absent: none recorded).
 
 * ``start_ms`` is the bucket's start (epoch ms, a multiple of ``bucket_ms``); ``*_ok_ms``/``*_fail_ms`` are
   request start times (epoch ms) or ``null``; ``hist`` is ``[bin index, count]`` pairs over
@@ -102,6 +103,8 @@ def decode_bucket(record: Mapping[str, Any]) -> Bucket:
         hist = LatencyHistogram.from_mapping({int(i): int(c) for i, c in record.get("hist", ())})
         if any(i < 0 or i > HIST_OVERFLOW_BIN for i, _ in hist.counts):
             raise ValueError("histogram bin out of range")
+        if isinstance(record.get("bucket_ms"), bool) or int(record["bucket_ms"]) <= 0:
+            raise ValueError(f"bucket_ms {record['bucket_ms']!r} is not a positive number of milliseconds")
         errors = record.get("errors") or {}
         return Bucket(
             start_ms=int(record["start_ms"]),
@@ -221,12 +224,12 @@ class Timeline:
 
     @classmethod
     def from_pieces(cls, pieces: Iterable[Bucket], *, bucket_ms: int | None = None, skipped_lines: int = 0) -> Timeline:
-        merged = merge_buckets(pieces)
-        sizes = {b.bucket_ms for b in merged}
+        pieces = list(pieces)
+        sizes = {b.bucket_ms for b in pieces}  # before merging: pieces of one bucket with two sizes do not merge
         if len(sizes) > 1:
             raise TimelineFormatError(f"timeline mixes bucket sizes {sorted(sizes)} ms: write one size per run")
         size = sizes.pop() if sizes else (bucket_ms or 100)
-        return cls(tuple(merged), size, skipped_lines)
+        return cls(tuple(merge_buckets(pieces)), size, skipped_lines)
 
 
 def _parse_lines(lines: Iterable[str]) -> Iterator[Bucket | None]:

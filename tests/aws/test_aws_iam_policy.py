@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # boto3 client name -> IAM prefix
 SERVICES = {"ec2": "ec2", "autoscaling": "autoscaling", "rds": "rds", "cloudwatch": "cloudwatch",
             "elbv2": "elasticloadbalancing", "globalaccelerator": "globalaccelerator", "fis": "fis",
-            "secretsmanager": "secretsmanager", "sts": "sts"}
+            "secretsmanager": "secretsmanager", "sts": "sts", "dynamodb": "dynamodb"}
 NOT_DRIVER_CALLS = {"eks:DescribeCluster"}  # used by `aws eks get-token` in the kubeconfig, not by the driver
 NO_PERMISSION_NEEDED = {"sts:AssumeRole"}   # granted by the role's trust policy
 

@@ -117,3 +117,18 @@ def test_revert_calls_are_the_reverse_of_the_injections(faults: list[tuple[int, 
         revert_outstanding(run, driver, by="test")
         assert driver.calls == expected
         assert outstanding(run) == []
+
+
+def test_a_broken_journal_line_is_a_one_line_error_naming_it(tmp_path: Path) -> None:
+    from aftershock.core.errors import FormatError
+    from aftershock.core.journal import FaultJournal, RevertCall, outstanding
+
+    run = RunFolder(tmp_path)
+    FaultJournal(run).injected("az_outage", "AZ down", [RevertCall("az_restore", {"az": "us-east-1a"})])
+    with run.file("faults.jsonl").open("a") as fh:
+        fh.write('{"event": "reverted"}\n{"event": "reverted", "fault_id": "x", "act')  # and a half-written line
+    with pytest.raises(FormatError) as info:
+        outstanding(run)
+    assert str(info.value) == (f"{run.file('faults.jsonl')} line 2 is not a fault record aftershock writes "
+                               "(KeyError: 'fault_id'): revert by hand what that run injected (see its "
+                               "markers.jsonl), then remove the line")

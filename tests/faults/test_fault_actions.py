@@ -9,6 +9,7 @@ import pytest
 
 from aftershock.core.errors import FaultRefused, HarnessError, TargetError
 from aftershock.core.journal import JOURNAL, outstanding
+from aftershock.core.kinds import MarkerKind
 from aftershock.core.runfolder import RunFolder
 from aftershock.faults import actions
 from tests.runkit import FakeDriver, plan_run, write_target
@@ -45,7 +46,7 @@ def test_a_fault_writes_start_and_end_markers_and_a_journal_record(configuration
     result = actions.az_outage(az="us-east-1c", configuration=configuration)
     start, end = run.records("markers.jsonl")
     assert start == {"ts": result["started_at"], "kind": "fault.start", "action": "az_outage",
-                     "args": {"az": "us-east-1c"}}
+                     "args": {"az": "us-east-1c"}, "role": "disruption"}
     assert end == {"ts": result["ended_at"], "kind": "fault.end", "action": "az_outage",
                    "description": "us-east-1c is down"}
     assert start["ts"] <= end["ts"]
@@ -55,8 +56,26 @@ def test_a_fault_writes_start_and_end_markers_and_a_journal_record(configuration
                       "details": {"method": "az_outage", "az": "us-east-1c"},
                       "reverts": [{"method": "az_restore", "args": {"az": "us-east-1c"}}]}
     assert result == {"fault_id": record["fault_id"], "action": "az_outage", "description": "us-east-1c is down",
-                      "details": {"method": "az_outage", "az": "us-east-1c"}, "started_at": start["ts"],
-                      "ended_at": end["ts"], "reverts": ["az_restore"]}
+                      "details": {"method": "az_outage", "az": "us-east-1c"}, "role": "disruption",
+                      "started_at": start["ts"], "ended_at": end["ts"], "reverts": ["az_restore"]}
+
+
+def test_a_fault_declared_remediation_carries_its_role_into_fault_start(
+        configuration: dict[str, Any], driver: FakeDriver, run: RunFolder) -> None:
+    """The aftershock control writes the activity's ``aftershock_role`` on activity.start; the fault copies it."""
+    actions.failover_global_database(configuration=configuration)
+    run.mark(MarkerKind.ACTIVITY_START, name="evacuate", type="action", func="set_traffic_dial", role="remediation")
+    actions.set_traffic_dial(dial=0, configuration=configuration)
+    starts = [m for m in run.records("markers.jsonl") if m["kind"] == "fault.start"]
+    assert [(m["action"], m["role"]) for m in starts] == [("failover_global_database", "disruption"),
+                                                           ("set_traffic_dial", "remediation")]
+
+
+def test_a_role_declared_by_another_activity_is_not_borrowed(configuration: dict[str, Any], driver: FakeDriver,
+                                                             run: RunFolder) -> None:
+    run.mark(MarkerKind.ACTIVITY_START, name="evacuate", type="action", func="set_traffic_dial", role="remediation")
+    result = actions.crash_writer(configuration=configuration)
+    assert result["role"] == "disruption"
 
 
 def test_an_unknown_az_is_refused_before_the_driver_is_called(configuration: dict[str, Any], driver: FakeDriver,

@@ -49,7 +49,8 @@ def traffic(run: RunFolder, fault_ago_s: float, down: list[tuple[float, float]],
     requests = requests_between(fault - 0.996, now, every_ms=every_ms, name=name,
                                 down=[(fault + a, fault + b) for a, b in down])
     write_timeline(run, requests)
-    mark_at(run, fault - 30, "fault.start", action="an-older-fault")
+    mark_at(run, fault - 30, "fault.start", action="an-aborted-fault")  # refused: nothing measures from it
+    mark_at(run, fault - 29, "fault.aborted", action="an-aborted-fault", started_at=fault - 30)
     mark_at(run, fault, "fault.start", action="az_outage")
     if not any(not r.ok and r.at_ms >= fault * 1000 for r in requests):
         return Truth(fault, 0.0, 0.0)
@@ -174,7 +175,9 @@ def test_request_names_select_the_traffic_judged(run: RunFolder) -> None:
 def test_without_a_fault_start_marker_the_probe_names_the_fix(run: RunFolder) -> None:
     with pytest.raises(HarnessError) as err:
         measure_rto(timeout_s=0.1, configuration=config(run))
-    assert str(err.value) == "measure_rto found no fault.start marker: put it after a fault action in the method"
+    assert str(err.value) == ("measure_rto found no fault.start marker of a disruption: put it after a fault action "
+                              "in the method (an action declared aftershock_role: remediation does not start the "
+                              "clock)")
 
 
 @settings(max_examples=15, deadline=None)
@@ -190,3 +193,14 @@ def test_rto_matches_the_synthetic_truth(start: int, length: int, every_ms: floa
         assert result["recovered"] is True
         assert truth.rto_s is not None and truth.rto_upper_s is not None
         assert truth.rto_s - PRECISION_S <= result["rto_s"] <= truth.rto_upper_s + PRECISION_S
+        ended = (start + length) / 1000  # when the service truly came back, seconds after the fault
+        assert result["rto_s"] - result["rto_error_s"] - PRECISION_S <= ended <= result["rto_s"] + PRECISION_S
+
+
+def test_every_rto_carries_its_error_bar(run: RunFolder) -> None:
+    traffic(run, 8, [(0.5, 1.7)])  # a request every 10 ms: the last failure at +1.694 s, the next success at +1.704 s
+    result = measure_rto(timeout_s=5, sustain_s=3, configuration=config(run))
+    assert result["rto_error_s"] == pytest.approx(0.010, abs=PRECISION_S)
+    [outage] = result["outages"]
+    assert outage["start_error"] == pytest.approx(0.010, abs=PRECISION_S)
+    assert outage["end_error"] == pytest.approx(0.010, abs=PRECISION_S)

@@ -61,8 +61,9 @@ def _journal(deviated: bool) -> dict[str, Any]:
 
 def make_run(base: Path, *, name: str = "20261121T122640Z-pod-kill", rto_s: float = 4.0,
              rto_target: float = 10.0, partial: bool = False, deviated: bool = False,
-             seconds: int = 20, with_timeline: bool = True) -> Path:
-    """A run folder: 20 s of traffic with a 4 s outage from +6 s; ``partial`` leaves out summary and journal."""
+             seconds: int = 20, with_timeline: bool = True, rto_error_s: float | None = None) -> Path:
+    """A run folder: 20 s of traffic with a 4 s outage from +6 s; ``partial`` leaves out summary and journal;
+    ``rto_error_s``: the RTO's error bar (none: a run recorded before RTOs had one)."""
     run_dir = base / name
     run_dir.mkdir(parents=True)
     outage = (START + 6.0, START + 6.0 + rto_s)
@@ -98,7 +99,8 @@ def make_run(base: Path, *, name: str = "20261121T122640Z-pod-kill", rto_s: floa
         for i in range(seconds * 2)])
     outages = [{"start": outage[0], "end": outage[1], "failures": int(rto_s * 60), "errors": {"http 503": 1}}]
     _write_lines(run_dir / "measurements.jsonl", [
-        {"ts": START + 16.0, "kind": "rto", "recovered": True, "rto_s": rto_s, "outages": outages}])
+        {"ts": START + 16.0, "kind": "rto", "recovered": True, "rto_s": rto_s, "outages": outages,
+         **({} if rto_error_s is None else {"rto_error_s": rto_error_s, "slow_ms": 1000.0})}])
     if partial:
         return run_dir
     met = rto_s <= rto_target
@@ -106,7 +108,8 @@ def make_run(base: Path, *, name: str = "20261121T122640Z-pod-kill", rto_s: floa
     summary = {
         "scenario": "pod-kill", "disruption": "application", "target": "lab", "status": "completed",
         "deviated": deviated, "passed": met and not deviated, "partial": False,
-        "figures": {"rto_s": rto_s, "outages": outages, "rpo_s": 0.0, "lost_writes": 0, "in_doubt_writes": 0,
+        "figures": {"rto_s": rto_s, **({} if rto_error_s is None else {"rto_error_s": rto_error_s, "slow_ms": 1000.0}),
+                    "outages": outages, "rpo_s": 0.0, "lost_writes": 0, "in_doubt_writes": 0,
                     "ledger": ledger, "traffic": [{"name": "TOTAL", "requests": 1600, "failures": 40, "rps": 80.0,
                                                    "p50_ms": 13.0, "p95_ms": 18.0, "p99_ms": 900.0}]},
         "objectives": [{"name": "rto_s", "target": rto_target, "measured": rto_s, "met": met, "unit": "s"},

@@ -208,3 +208,20 @@ def test_loading_does_not_modify_the_shipped_file() -> None:
     data = copy.deepcopy(load_experiment_file(AZ_OUTAGE))
     assert data["configuration"]["aftershock_disruption"] == "az"
     assert AZ_OUTAGE.read_bytes() == before
+
+
+def test_an_unknown_aftershock_role_is_refused(tmp_path: Path) -> None:
+    path = broken(tmp_path, lambda e: e["method"][0].update(aftershock_role="cleanup"))
+    assert usage_error(path) == (f"{path}: method[0] 'lose-the-writer-az': aftershock_role 'cleanup' is not allowed "
+                                 "here: only a method action may declare it, as one of disruption, remediation")
+
+
+def test_a_probe_cannot_declare_a_role(tmp_path: Path) -> None:
+    path = broken(tmp_path, lambda e: e["steady-state-hypothesis"]["probes"][0].update(aftershock_role="remediation"))
+    assert "aftershock_role 'remediation' is not allowed here" in usage_error(path)
+
+
+def test_the_global_failover_declares_its_dial_change_a_remediation() -> None:
+    experiment = load_experiment_file(REPO / "experiments" / "aurora-global-failover.yaml")
+    roles = {step["name"]: step.get("aftershock_role") for step in experiment["method"] if step["type"] == "action"}
+    assert roles == {"fail-over-the-global-database": None, "evacuate-the-primary-region": "remediation"}

@@ -101,3 +101,26 @@ def test_no_kind_is_spelled_as_a_string_outside_the_catalogue() -> None:
                if p.name != "kinds.py" and not p.is_symlink() and "aftershock/core" not in str(p)]
     offenders = [f"{p.relative_to(REPO)}: {m.group(1)}" for p in sources for m in pattern.finditer(p.read_text())]
     assert offenders == []
+
+
+def test_slow_ms_comes_from_the_experiment_else_the_target(tmp_path: Path, run: RunFolder) -> None:
+    from tests.runkit import plan_run, write_target
+
+    plain = write_target(tmp_path / "plain.yaml")
+    strict = write_target(tmp_path / "strict.yaml", slow_ms=400)
+    plan_run(run, plain)
+    assert read_plan(run).slow_ms == 1000.0  # the default
+    plan_run(run, strict)
+    assert read_plan(run).slow_ms == 400.0  # the target's
+    plan_run(run, strict, aftershock_slow_ms=250)
+    assert read_plan(run).slow_ms == 250.0  # the experiment's
+
+
+@pytest.mark.parametrize("value", [0, -5, "soon", True])
+def test_a_bad_slow_ms_names_the_setting_and_the_fix(target_file: Path, value: object) -> None:
+    from aftershock.core.errors import UsageError
+
+    with pytest.raises(UsageError) as err:
+        resolve_plan({"aftershock_slow_ms": value}, experiment="x.yaml", target_ref=str(target_file))
+    assert str(err.value) == (f"bad aftershock setting aftershock_slow_ms={value!r}: use a positive number of "
+                              "milliseconds in the experiment configuration (e.g. aftershock_slow_ms: 1000)")

@@ -60,8 +60,10 @@ def test_a_completed_run_within_objectives_passes(run: RunFolder, az_config: dic
     assert (summary.scenario, summary.disruption, summary.target) == ("az-outage", "az", "t")
     assert (summary.status, summary.deviated, summary.partial) == ("completed", False, False)
     assert summary.objectives == [Verdict("rto_s", 15.0, 4.2, True, "s")]
-    assert summary.figures.to_dict() == {"rto_s": 4.2, "outages": [{"start": 1.0, "end": 2.0, "failures": 0,
-                                                                     "errors": {}}], "traffic": []}
+    assert summary.figures.to_dict() == {"rto_s": 4.2, "rto_error_s": None, "slow_ms": None, "remediations": [],
+                                         "outages": [{"start": 1.0, "end": 2.0, "failures": 0, "errors": {},
+                                                      "slow": 0, "start_error": None, "end_error": None}],
+                                         "traffic": []}
     assert summary.errors == []
     assert summary.passed is True
     assert summary.exit_code == 0

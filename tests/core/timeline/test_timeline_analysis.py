@@ -52,7 +52,7 @@ def test_outage_edges_use_request_timestamps_not_bucket_edges() -> None:
     assert outage.start_ms == T0 + 2016.0
     assert outage.end_ms == T0 + 3990.0
     assert outage.last_ok_before_ms == T0 + 2009.0
-    assert outage.last_fail_ms == T0 + 3983.0
+    assert outage.last_bad_ms == T0 + 3983.0
     assert outage.duration_ms == 3990.0 - 2016.0
     assert outage.errors == (("connection refused", outage.failures),)
     assert not outage.ongoing
@@ -137,7 +137,7 @@ def test_availability_is_within_0_and_1_and_outages_are_ordered(
     for outage in outages:
         assert outage.failures >= 1
         assert outage.last_ok_before_ms is None or outage.last_ok_before_ms < outage.start_ms
-        assert outage.start_ms <= outage.last_fail_ms
-        assert outage.end_ms is None or outage.end_ms > outage.last_fail_ms
+        assert outage.start_ms <= outage.last_bad_ms
+        assert outage.end_ms is None or outage.end_ms > outage.last_bad_ms
     assert [o.start_ms for o in outages] == sorted(o.start_ms for o in outages)
     assert sum(w.total for w in windows(timeline, window_ms=window_ms)) == len(raw)
