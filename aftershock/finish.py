@@ -57,7 +57,7 @@ def safety_net(run: RunFolder, target: Target) -> list[str]:
     """Revert every fault of ``run`` that is still injected and wait for the target's baseline."""
     if not outstanding(run):
         return []
-    with _signals_deferred(), contextlib.closing(driver_for(target)) as driver:
+    with _signals_deferred(), contextlib.closing(driver_for(target, run=run)) as driver:
         done = revert_outstanding(run, driver, by="safety-net")
         driver.wait_healthy(target.health_wait_s)  # the target's own health checks (aws.health_wait_s)
     return done

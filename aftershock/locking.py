@@ -14,7 +14,6 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -22,7 +21,7 @@ from pathlib import Path
 
 from aftershock.core import paths
 from aftershock.core.errors import TargetError
-from aftershock.core.runlock import INHERITED_ENV, FileLock, HeldLock, Holder, RunLock, Warn
+from aftershock.core.runlock import FileLock, HeldLock, Holder, RunLock, Warn
 from aftershock.core.target import Target
 
 LOCK_FILE = "run.lock"
@@ -60,14 +59,13 @@ def new_run_id(label: str) -> str:
 
 @contextlib.contextmanager
 def holding(targets: Sequence[Target], *, run_id: str, force: bool = False, warn: Warn | None = None,
-            for_children: bool = False) -> Iterator[None]:
+            under: str | None = None) -> Iterator[None]:
     """Hold the lock of every target (each once) while the block runs; release them on every exit.
 
-    ``for_children``: the child runs this process starts (a game day's steps) run under these locks.
+    ``under``: the run id of the parent (a game day) that holds these locks for this run (one of its steps).
     """
-    holder = Holder.here(run_id)
+    holder = Holder.here(run_id, under=under)
     held: list[HeldLock] = []
-    previous = os.environ.get(INHERITED_ENV)
     try:
         seen: set[tuple[str, str]] = set()
         for target in targets:
@@ -75,14 +73,7 @@ def holding(targets: Sequence[Target], *, run_id: str, force: bool = False, warn
                 continue
             seen.add((target.kind, target.name))
             held.append(lock_for(target).acquire(holder, force=force, warn=warn))
-        if for_children:
-            os.environ[INHERITED_ENV] = run_id
         yield
     finally:
-        if for_children:
-            if previous is None:
-                os.environ.pop(INHERITED_ENV, None)
-            else:
-                os.environ[INHERITED_ENV] = previous
         for lock in reversed(held):
             lock.release()

@@ -129,9 +129,8 @@ def dry_run_calls(plan: PreparedRun) -> None:
     import importlib
     import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="aftershock-dry-") as tmp, \
-            _env({"AFTERSHOCK_AWS_DRY_RUN": "1", RUN_DIR_ENV: tmp}):
-        write_plan(RunFolder(Path(tmp)), plan.plan)
+    with tempfile.TemporaryDirectory(prefix="aftershock-dry-") as tmp:
+        write_plan(RunFolder(Path(tmp)), plan.plan.model_copy(update={"dry_run": True}))
         for _, activity in activities({"method": plan.experiment.get("method") or []}):
             provider = activity.get("provider") or {}
             if activity.get("type") != "action" or provider.get("module") != "aftershock.faults.actions":

@@ -49,7 +49,7 @@ class RunSession:
     def begin(cls, run: RunFolder, plan: RunPlan) -> RunSession:
         """Start everything around the experiment of ``run``, as its plan says."""
         target = plan.snapshot
-        session = cls(run, target, driver_for(target), plan.load, slow_ms=plan.slow_ms)
+        session = cls(run, target, driver_for(target, run=run), plan.load, slow_ms=plan.slow_ms)
         session.plan = plan
         try:
             session.start()

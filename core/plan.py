@@ -90,6 +90,8 @@ class RunPlan(BaseModel):
     """A success slower than this is bad for outages and the RTO (the experiment's ``aftershock_slow_ms``, else
     the target's ``slow_ms``); the load's timeline records such requests as slow."""
     runner: Runner = "aftershock run"
+    dry_run: bool = False
+    """Only plan: the faults' drivers list every call they would make and change nothing (``--dry-run``)."""
     started_at: float = 0.0
     ended_at: float | None = None
 

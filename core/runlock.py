@@ -5,8 +5,8 @@ every exit. A second run on a locked target gets :class:`~aftershock.core.errors
 naming the holder. Each target kind has its own :class:`RunLock`: the lab a lock file in its home
 (:class:`FileLock`, here), AWS a lease the whole team sees (``aftershock.faults.aws.lease``).
 
-A game day holds the lock for its steps: it puts its run id in ``AFTERSHOCK_RUN_LOCK`` for the child runs, and a
-run whose inherited id is the holder's proceeds under its parent's lock (:data:`INHERITED_ENV`).
+A game day holds the lock for its steps: each step's ``aftershock run`` is told the game day's run id
+(``--under-lock RUN_ID``, :attr:`Holder.under`), and proceeds under its parent's lock when that is the holder.
 
 Example::
 
@@ -33,9 +33,6 @@ from typing import Protocol
 
 from aftershock.core.errors import TargetLocked, UsageError
 
-INHERITED_ENV = "AFTERSHOCK_RUN_LOCK"
-"""The run id of a parent (a game day) that holds the lock for this process's run."""
-
 Warn = Callable[[str], None]
 
 
@@ -47,11 +44,13 @@ class Holder:
     host: str
     pid: int
     started_at: float
+    under: str | None = None
+    """The run id of the parent (a game day) whose lock this run runs under; None: a run of its own."""
 
     @classmethod
-    def here(cls, run_id: str) -> Holder:
+    def here(cls, run_id: str, *, under: str | None = None) -> Holder:
         """This process, now."""
-        return cls(run_id=run_id, host=socket.gethostname(), pid=os.getpid(), started_at=time.time())
+        return cls(run_id=run_id, host=socket.gethostname(), pid=os.getpid(), started_at=time.time(), under=under)
 
     @classmethod
     def from_json(cls, text: str) -> Holder | None:
@@ -108,10 +107,9 @@ class _Nested:
         return None
 
 
-def inherited(holder: Holder | None) -> HeldLock | None:
-    """The parent's lock when ``holder`` is the run named in :data:`INHERITED_ENV`."""
-    parent = os.environ.get(INHERITED_ENV)
-    if parent and holder is not None and holder.run_id == parent:
+def inherited(current: Holder | None, holder: Holder) -> HeldLock | None:
+    """The parent's lock when ``current`` (who holds the target) is the run ``holder`` runs under."""
+    if holder.under and current is not None and current.run_id == holder.under:
         return _Nested()
     return None
 
@@ -181,7 +179,7 @@ class FileLock:
             except BlockingIOError:
                 current = Holder.from_json(self.path.read_text())
                 os.close(fd)
-                nested = inherited(current)
+                nested = inherited(current, holder)
                 if nested is not None:
                     return nested
                 if current is not None and not force and not self._stale(current):

@@ -12,8 +12,8 @@ Safety:
 - every mutating call is written to ``aws-calls.jsonl`` in the run folder before it is made, and the reverts
   of a fault being injected are kept in the fault journal as they grow (:mod:`aftershock.faults.aws.calls`), so
   ``aftershock recover RUN_FOLDER`` restores the target even after a crash in the middle of a fault;
-- dry run (``dry_run=True`` or ``AFTERSHOCK_AWS_DRY_RUN=1``): reads are made, every call is listed (``planned``),
-  nothing is changed.
+- dry run (``dry_run=True``, from the run plan of ``aftershock run --dry-run``): reads are made, every call is
+  listed (``planned``), nothing is changed.
 
 Example::
 
@@ -24,16 +24,14 @@ Example::
 
 from __future__ import annotations
 
-import os
 import random
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from aftershock.core.errors import FaultRefused, HarnessError, TargetError
-from aftershock.core.runfolder import RUN_DIR_ENV, RunFolder
+from aftershock.core.runfolder import RunFolder
 from aftershock.core.target import Target
 from aftershock.faults.aws import pods
 from aftershock.faults.aws.aurora import Aurora
@@ -47,8 +45,6 @@ from aftershock.faults.aws.session import AwsSessions
 from aftershock.faults.aws.traffic import FrontDoor
 from aftershock.faults.driver import Observation
 from aftershock.faults.outcome import FaultOutcome, RevertCall
-
-DRY_RUN_ENV = "AFTERSHOCK_AWS_DRY_RUN"
 
 
 def _echo(line: str) -> None:
@@ -66,17 +62,13 @@ class AwsDriver:
 
     journals_in_flight = True
 
-    def __init__(self, target: Target, *, run: RunFolder | None = None, dry_run: bool | None = None,
+    def __init__(self, target: Target, *, run: RunFolder | None = None, dry_run: bool = False,
                  echo: Callable[[str], None] | None = None, sessions: AwsSessions | None = None,
                  kube: pods.KubeClients | None = None, rng: random.Random | None = None) -> None:
         if target.aws is None:
             raise TargetError(f"target {target.name!r} has no aws section: add aws.allowed_account_ids "
                               "(and the rest of an AWS target, see targets/example-aws.yaml)")
         aws = target.aws
-        if run is None and os.environ.get(RUN_DIR_ENV):
-            run = RunFolder(Path(os.environ[RUN_DIR_ENV]))
-        if dry_run is None:
-            dry_run = os.environ.get(DRY_RUN_ENV, "").lower() in ("1", "true", "yes")
         self.target = target
         self.sessions = sessions or AwsSessions(aws)
         self.guard = Guardrails(target, self.sessions)

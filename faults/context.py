@@ -60,8 +60,8 @@ class ActivityContext:
     @classmethod
     def for_run(cls, run: RunFolder) -> ActivityContext:
         """The context of ``run``: the target from its plan (read once per run folder), a driver for it."""
-        target = plan_of(run).snapshot
-        return cls(target=target, driver=driver_for(target), run=run)
+        plan = plan_of(run)
+        return cls(target=plan.snapshot, driver=driver_for(plan.snapshot, run=run, dry_run=plan.dry_run), run=run)
 
     def close(self) -> None:
         self.driver.close()

@@ -53,7 +53,7 @@ def driver(target_file: Path, monkeypatch: pytest.MonkeyPatch) -> FakeDriver:
     """One :class:`FakeDriver`, plugged into the ``lab`` slot of the driver registry: every activity that
     resolves a driver in this test gets it (tell it to refuse or fail before calling the activity)."""
     fake = FakeDriver(load_target(target_file))
-    monkeypatch.setitem(DRIVERS, "lab", lambda target: fake)
+    monkeypatch.setitem(DRIVERS, "lab", lambda target, **_: fake)
     return fake
 
 

@@ -41,10 +41,10 @@ def gameday_command(plan_file: Path, yes: bool, out: Path, force_unlock: bool, r
     console = stdout()
     operator: Operator = Unattended() if yes else Interactive(lambda prompt: console.input(Text(prompt, style="bold")))
     targets = [load_target(plan.step_target(step)) for step in plan.steps]
-    with holding(targets, run_id=new_run_id(f"gameday-{plan.title}"), force=force_unlock, warn=warn,
-                 for_children=True):
+    run_id = new_run_id(f"gameday-{plan.title}")
+    with holding(targets, run_id=run_id, force=force_unlock, warn=warn):
         day = GameDay.begin(plan, out=out, operator=operator, console=console,
-                            remote=(remote_workers, master_bind, master_port))
+                            remote=(remote_workers, master_bind, master_port), lock_id=run_id)
         code = day.run()
     sys.exit(code)
 

@@ -102,10 +102,12 @@ def _experiment_path(experiment: str) -> Path:
 @click.option("--dry-run", is_flag=True, help="Validate everything and print what would be done; inject nothing.")
 @click.option("--force-unlock", is_flag=True,
               help="Take the target's lock even if another run holds it (only when that run is dead).")
+@click.option("--under-lock", default=None, hidden=True, metavar="RUN_ID",
+              help="Run under the lock that RUN_ID (a game day) holds for its steps.")
 def run_command(experiment: str, target: str, users: int | None, duration: str | None, shape: str | None,
                 workers: int | None, ledger: bool | None, out: Path, locustfile: Path | None,
                 remote_workers: int | None, master_bind: str | None, master_port: int | None, dry_run: bool,
-                force_unlock: bool) -> None:
+                force_unlock: bool, under_lock: str | None) -> None:
     """Run EXPERIMENT (a file, or a name from experiments/) under load and measure RTO, RPO and scaling.
 
     One run per target at a time: the run holds the target's lock (a second run exits 2 naming the holder).
@@ -120,7 +122,7 @@ def run_command(experiment: str, target: str, users: int | None, duration: str |
             stdout().print(line, highlight=False)
         dry_run_calls(plan)
         return
-    with holding([plan.target], run_id=new_run_id(plan.scenario), force=force_unlock, warn=warn):
+    with holding([plan.target], run_id=new_run_id(plan.scenario), force=force_unlock, warn=warn, under=under_lock):
         run, summary = execute(plan)
     print_summary(run, summary)
     sys.exit(summary.exit_code)

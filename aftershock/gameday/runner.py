@@ -60,7 +60,7 @@ RemoteWorkers = tuple[int | None, str | None, int | None]
 
 
 def prepare_step(plan: Plan, index: int, folder: GameDayFolder,
-                 remote: RemoteWorkers = (None, None, None)) -> PreparedStep:
+                 remote: RemoteWorkers = (None, None, None), lock_id: str | None = None) -> PreparedStep:
     """Validate ``plan.steps[index - 1]`` (experiment, target, objectives, load options); change nothing."""
     step = plan.steps[index - 1]
     source = plan.experiment_path(step)
@@ -78,7 +78,7 @@ def prepare_step(plan: Plan, index: int, folder: GameDayFolder,
     argv = [sys.executable, "-m", "aftershock", "run", str(path), "--target", target, "--out", str(folder.steps_dir)]
     for flag, value in (("--users", step.users), ("--duration", step.duration), ("--shape", step.shape),
                         ("--locustfile", locustfile), ("--remote-workers", remote[0]), ("--master-bind", remote[1]),
-                        ("--master-port", remote[2])):
+                        ("--master-port", remote[2]), ("--under-lock", lock_id)):
         if value is not None:
             argv += [flag, str(value)]
     return PreparedStep(index, step, step.title or source.stem, target, path, lines, tuple(argv))
@@ -111,9 +111,11 @@ class GameDay:
 
     @classmethod
     def begin(cls, plan: Plan, *, out: Path, operator: Operator, console: Console,
-              stdin: IO[Any] | None = None, remote: RemoteWorkers = (None, None, None)) -> GameDay:
+              stdin: IO[Any] | None = None, remote: RemoteWorkers = (None, None, None),
+              lock_id: str | None = None) -> GameDay:
         """Create the game-day folder under ``out`` and validate every step (the folder is removed again when a
-        step is invalid, and the error raised)."""
+        step is invalid, and the error raised). ``lock_id``: the run id under which the day holds its targets'
+        locks; each step runs under it."""
         run = RunFolder.create(out, f"gameday-{plan.title}")
         records = tuple(StepRecord(index=i, experiment=s.experiment, title=s.title or Path(s.experiment).stem,
                                    notes=s.notes, target=plan.step_target(s)) for i, s in enumerate(plan.steps, 1))
@@ -122,7 +124,7 @@ class GameDay:
         folder = GameDayFolder(run.path.resolve(), record)
         folder.steps_dir.mkdir()
         try:
-            steps = [prepare_step(plan, i, folder, remote) for i in range(1, len(plan.steps) + 1)]
+            steps = [prepare_step(plan, i, folder, remote, lock_id) for i in range(1, len(plan.steps) + 1)]
         except AftershockError:
             import shutil
 

@@ -121,7 +121,7 @@ class DynamoLease:
         condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(lock_id)"}
         if item is not None:
             current = _holder(item)
-            nested = inherited(current)
+            nested = inherited(current, holder)
             if nested is not None:
                 return nested
             expired = float(item["expires_at"]["N"]) < now

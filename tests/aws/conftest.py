@@ -251,7 +251,7 @@ def moto_url() -> Iterator[str]:
 def aws_env(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     """Every boto3 call goes to the local moto server, with fake credentials; moto starts empty."""
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ROLE_ARN",
-                 "AWS_WEB_IDENTITY_TOKEN_FILE", "AFTERSHOCK_RUN_DIR", "AFTERSHOCK_AWS_DRY_RUN"):
+                 "AWS_WEB_IDENTITY_TOKEN_FILE", "AFTERSHOCK_RUN_DIR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

@@ -19,8 +19,9 @@ def test_dry_run_of_the_az_outage_experiment_lists_the_calls_and_changes_nothing
     target_file = tmp_path / "aws.yaml"
     dump_target(stack.target, target_file)
     lines: list[str] = []
-    # the driver reads AFTERSHOCK_AWS_DRY_RUN, which dry_run_calls sets: no dry_run argument here
-    monkeypatch.setitem(DRIVERS, "aws", lambda target: stack.driver(run=None, echo=lines.append))
+    # dry_run comes from the plan dry_run_calls writes: the registry passes it on
+    monkeypatch.setitem(DRIVERS, "aws", lambda target, run, dry_run: stack.driver(run=None, dry_run=dry_run,
+                                                                               echo=lines.append))
     before = stack.snapshot()
     plan = prepare(EXPERIMENTS / "az-outage.yaml", RunOptions(target=str(target_file)))
 

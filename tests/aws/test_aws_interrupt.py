@@ -29,7 +29,7 @@ def test_ctrl_c_during_a_long_failover_wait_rolls_back_within_seconds(
     target_file = tmp_path / "aws-test.yaml"
     dump_target(stack.target, target_file)
     write_plan(stack.run, resolve_plan({}, experiment="az.yaml", target_ref=str(target_file)))
-    monkeypatch.setitem(DRIVERS, "aws", lambda target: stack.driver())
+    monkeypatch.setitem(DRIVERS, "aws", lambda target, **_: stack.driver())
     before = stack.snapshot()
 
     def failing_over(parsed: dict[str, Any], **_: Any) -> None:

@@ -117,9 +117,10 @@ def test_force_unlock_takes_a_live_lease_and_the_old_holder_does_not_delete_it(t
 
 
 def test_a_game_days_steps_run_under_its_lease(table: Any) -> None:
-    with holding([aws_target()], run_id="20240501T120000Z-gameday-q2", for_children=True):
+    with holding([aws_target()], run_id="20240501T120000Z-gameday-q2"):
         lease = DynamoLease(aws_target())
-        lease.acquire(Holder.here("step-1")).release()  # the step's own run: nested, nothing taken or deleted
+        # the step's own run: nested, nothing taken or deleted
+        lease.acquire(Holder.here("step-1", under="20240501T120000Z-gameday-q2")).release()
         holder = lease.holder()
         assert holder is not None and holder.run_id == "20240501T120000Z-gameday-q2"
     assert DynamoLease(aws_target()).holder() is None

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from aftershock.core.errors import TargetLocked, UsageError
-from aftershock.core.runlock import INHERITED_ENV, FileLock, Holder
+from aftershock.core.runlock import FileLock, Holder
 from tests.lockkit import STARTED, dead_pid, hold_in_another_process, let_go
 
 
@@ -95,11 +95,11 @@ def test_force_takes_a_live_lock_with_a_warning(tmp_path: Path, other_run: subpr
     held.release()
 
 
-def test_a_child_of_the_holder_runs_under_its_lock(tmp_path: Path, other_run: subprocess.Popen[str],
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(INHERITED_ENV, "20240501T120000Z-az-outage")
+def test_a_child_of_the_holder_runs_under_its_lock(tmp_path: Path, other_run: subprocess.Popen[str]) -> None:
     lock = FileLock(tmp_path / "run.lock", target="lab")
-    lock.acquire(Holder.here("step-1")).release()  # nothing to release: the parent still holds it
+    with pytest.raises(TargetLocked):
+        lock.acquire(Holder.here("step-1", under="20240501T120000Z-other"))  # not its parent
+    lock.acquire(Holder.here("step-1", under="20240501T120000Z-az-outage")).release()  # the parent still holds it
     current = lock.holder()
     assert current is not None and current.run_id == "20240501T120000Z-az-outage"
 

@@ -63,7 +63,6 @@ def test_lab_runs_as_root_from_a_private_clone(private_clone: Path, tmp_path: Pa
     workdir.mkdir()
     env = {**os.environ, "AFTERSHOCK_HOME": str(home), "COLUMNS": "200",
            "PYTHONPATH": f"{private_clone}:{private_clone / '.deps'}"}
-    env.pop("AFTERSHOCK_RUN_LOCK", None)
 
     def cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "aftershock", *args], capture_output=True, text=True,

@@ -25,7 +25,6 @@ LOCKED = ("error: target 't' is locked by run 20240501T120000Z-az-outage on ci-r
 
 def aftershock(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "AFTERSHOCK_HOME": str(home), "COLUMNS": "400"}
-    env.pop("AFTERSHOCK_RUN_LOCK", None)
     return subprocess.run([sys.executable, "-m", "aftershock", *args], capture_output=True, text=True, env=env,
                           timeout=120)
 
