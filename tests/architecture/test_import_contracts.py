@@ -176,3 +176,9 @@ def test_long_functions_need_a_reason(tmp_path: Path) -> None:
         "core/long.py:1: aftershock.core.long.plain has 61 lines: a function has at most 60 lines unless a "
         "'# long: <why>' comment on or above its def line says why",
     ]
+
+
+def test_test_modules_have_unique_names() -> None:
+    """The test folders are not packages: two test files of one name would collide when pytest imports them."""
+    names = sorted(p.name for p in (REPO / "tests").rglob("test_*.py"))
+    assert sorted({n for n in names if names.count(n) > 1}) == []
