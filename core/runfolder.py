@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from aftershock.core.errors import UsageError
+from aftershock.core.errors import FormatError, UsageError
 from aftershock.core.kinds import MarkerKind
 
 RUN_DIR_ENV = "AFTERSHOCK_RUN_DIR"
@@ -116,3 +116,17 @@ class RunFolder:
 
     def read_json(self, name: str) -> Any:
         return json.loads((self.path / name).read_text())
+
+    def read_object(self, name: str) -> dict[str, Any]:
+        """A JSON object file of the run (``run.json``, ``journal.json``, ...). Raises ``FileNotFoundError`` when
+        it is missing and :class:`FormatError` naming it when it is unreadable or not an object."""
+        path = self.path / name
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError) as exc:
+            raise FormatError(f"{name} is unreadable ({exc})", path=str(path)) from exc
+        if not isinstance(data, dict):
+            raise FormatError(f"{name} is not a JSON object", path=str(path))
+        return data

@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from aftershock.core.errors import FormatError
 from aftershock.core.figures import Figures
 from aftershock.core.kinds import FaultRole, MarkerKind
 from aftershock.core.measurements import MarkerRecord, fault_role, read_markers, read_measurements
@@ -146,18 +147,14 @@ class ReportData:
 
 
 def _json(path: Path, problems: list[str]) -> dict[str, Any]:
-    if not path.exists():
-        problems.append(f"{path.name} is missing")
-        return {}
+    """A JSON object of the run folder through core's reader; {} and a problem when it is missing or bad."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        problems.append(f"{path.name} is unreadable ({exc})")
-        return {}
-    if not isinstance(data, dict):
-        problems.append(f"{path.name} is not a JSON object")
-        return {}
-    return data
+        return RunFolder(path.parent).read_object(path.name)
+    except FileNotFoundError:
+        problems.append(f"{path.name} is missing")
+    except FormatError as exc:
+        problems.append(str(exc))
+    return {}
 
 
 def _summary(run_dir: Path, problems: list[str]) -> dict[str, Any]:
