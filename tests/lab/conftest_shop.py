@@ -7,7 +7,6 @@ interfere with the shared ``tests/lab/conftest.py``.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import shutil
 import signal
@@ -25,20 +24,13 @@ import psycopg
 import pytest
 
 from aftershock.core.procs import ServiceUser, run, service_user, spawn, stop
+from aftershock.lab.db.binaries import find_binaries
 from aftershock.lab.ports import free_port
 from aftershock.lab.shop.app import create_app
 from aftershock.lab.shop.schema import load_schema_and_seed
 from aftershock.lab.shop.settings import Settings
 
-
-def _pgserver_bin() -> Path:
-    # Located without importing pgserver, whose import warns (XDG_RUNTIME_DIR) and warnings are errors here.
-    spec = importlib.util.find_spec("pgserver")
-    assert spec is not None and spec.submodule_search_locations, "pgserver is not installed"
-    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-
-
-PG_BIN = _pgserver_bin()
+PG_BIN = find_binaries(service_user()).bin_dir  # reachable by the account PostgreSQL runs as (root: nobody)
 DB_USER = "shop"
 DB_PASSWORD = "lab-test-password"  # a throwaway test server's password, not a secret
 TOKEN_KEY = b"lab-test-token-key"
