@@ -18,6 +18,10 @@ Usage in an experiment::
         name: evacuate-the-region
         aftershock_role: remediation
         provider: {type: python, module: aftershock.faults.actions, func: set_traffic_dial, arguments: {dial: 0}}
+      - type: action
+        name: zonal-shift-away   # on AWS: ARC zonal shift of the load balancers away from the lost AZ
+        aftershock_role: remediation
+        provider: {type: python, module: aftershock.faults.actions, func: start_zonal_shift, arguments: {az: ""}}
     rollbacks:
       - type: action
         name: revert-faults
@@ -51,6 +55,7 @@ __all__ = [
     "kill_pods",
     "revert_faults",
     "set_traffic_dial",
+    "start_zonal_shift",
     "switchover_global_database",
     "wait_until_healthy",
 ]
@@ -105,7 +110,7 @@ def _inject(action: str, configuration: Configuration, prepare: Callable[[Activi
         except AftershockError as exc:  # the refusal names its fault and target for whoever reports it
             exc.with_context(target=ctx.target.name, fault=action)
             raise
-        if not getattr(ctx.driver, "journals_in_flight", False):
+        if not ctx.driver.journals_in_flight:
             # a fault applied but not journaled could never be reverted; a driver that journals every step in
             # flight (AWS) stays interruptible instead: Ctrl-C during a long wait starts the rollback at once
             held.enter_context(_signals_held())
@@ -120,8 +125,9 @@ def _inject(action: str, configuration: Configuration, prepare: Callable[[Activi
                 exc.with_context(target=ctx.target.name, fault=action)
             raise
         with _signals_held():  # the short critical section that records the fault
-            ended = ctx.run.mark(MarkerKind.FAULT_END, action=action, description=outcome.description)
+            # journaled first: a harness killed (SIGKILL) once fault.end is written has left the fault to recover
             fault_id = record_injected(ctx.run, action, outcome, started)
+            ended = ctx.run.mark(MarkerKind.FAULT_END, action=action, description=outcome.description)
     return {"fault_id": fault_id, "action": action, "description": outcome.description,
             "details": outcome.details, "role": role.value, "started_at": started, "ended_at": ended,
             "reverts": [c.method for c in outcome.reverts]}
@@ -209,6 +215,27 @@ def set_traffic_dial(region: str = "", dial: int = 0, configuration: Configurati
         return lambda: ctx.driver.set_traffic_dial(name, dial)
 
     return _inject("set_traffic_dial", configuration, call, region=region, dial=dial)
+
+
+def start_zonal_shift(az: str = "", resources: list[str] | None = None, expires_in: str = "1h",
+                      configuration: Configuration = None, secrets: Secrets = None) -> dict[str, Any]:
+    """Remediation (declare it ``aftershock_role: remediation``): shift traffic away from ``az`` with an ARC zonal
+    shift of ``resources`` (default: the region's load balancers with an ``arn``) for ``expires_in`` (``1m``-
+    ``72h``). ``az`` empty: the AZ an earlier fault took down. Reverted (cancelled) by ``revert_faults``."""
+
+    def call(ctx: ActivityContext) -> Apply:
+        chosen = az
+        if not chosen:
+            down = ctx.driver.observe().azs_down
+            if not down:
+                raise FaultRefused("start_zonal_shift: no az given and no AZ of the target is down: pass az")
+            chosen = down[0]
+        ctx.target.az(chosen)
+        return lambda: ctx.driver.start_zonal_shift(chosen, resources=list(resources or []) or None,
+                                                    expires_in=expires_in)
+
+    return _inject("start_zonal_shift", configuration, call, az=az, resources=list(resources or []),
+                   expires_in=expires_in)
 
 
 def cut_replication(region: str = "", configuration: Configuration = None,

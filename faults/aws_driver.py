@@ -43,6 +43,7 @@ from aftershock.faults.aws.guardrails import GLOBAL_ACCELERATOR, Guardrails
 from aftershock.faults.aws.observe import AwsView, Observer
 from aftershock.faults.aws.session import AwsSessions
 from aftershock.faults.aws.traffic import FrontDoor
+from aftershock.faults.aws.zonal_shift import ZonalShifts, cancel_call
 from aftershock.faults.driver import Observation
 from aftershock.faults.outcome import FaultOutcome, RevertCall
 
@@ -56,7 +57,8 @@ class AwsDriver:
 
     Faults keep an in-flight journal entry from their first step (``journals_in_flight``), so the caller need
     not hold signals while one runs: Ctrl-C during a long wait stops it at once and the rollback starts.
-    Reverts (``az_restore``, ``restore_traffic_dial``, ``restore_global_writer``, ``restore_database_region``)
+    Reverts (``az_restore``, ``restore_traffic_dial``, ``restore_global_writer``, ``restore_database_region``,
+    ``cancel_zonal_shift``)
     never open an in-flight entry: an interrupted rollback is finished by ``aftershock recover``, never undone.
     """
 
@@ -83,6 +85,7 @@ class AwsDriver:
         self._aurora = Aurora(target, self.sessions, self.calls, poll_s=aws.poll_interval_s,
                               timeout_s=aws.wait_timeout_s) if target.database else None
         self.front = FrontDoor(target, self.sessions, self.calls)
+        self.shifts = ZonalShifts(target, self.sessions, self.calls)
         self.azs = AzOutage(target, self.sessions, self.calls, self.kube, lambda: self._aurora,
                             poll_s=aws.poll_interval_s, timeout_s=aws.wait_timeout_s)
         self.observer = Observer(target, self.sessions, self.calls, self.kube, self._aurora, self.front, self.azs)
@@ -174,29 +177,59 @@ class AwsDriver:
                             {"region": region})
 
     def set_traffic_dial(self, region: str, dial: int) -> FaultOutcome:
+        """``region``'s dial on every listener of the accelerator; reverted group by group."""
         self.guard.ensure(self.target.region(region).name)
         self.guard.ensure(self.front.api_region, service=GLOBAL_ACCELERATOR)
         with self.calls.fault("set_traffic_dial") as inflight:
-            before = self.front.dials().get(region)
-            if before is not None:
-                inflight.set(RevertCall("restore_traffic_dial", {"region": region, "dial": before}))
-            previous = self.front.set_dial(region, dial)
+            before = self.front.group_dials().get(region)
+            if before:
+                inflight.set(RevertCall("restore_traffic_dial", {"region": region, "dial": min(before.values()),
+                                                                 "groups": before}))
+            groups = self.front.set_dial(region, dial, before)
+            previous = min(groups.values())
             return inflight.hand_over(FaultOutcome(
-                f"traffic dial of {region}: {previous} -> {dial} %", {"region": region, "previous": previous,
-                                                                       "dial": dial},
-                (RevertCall("restore_traffic_dial", {"region": region, "dial": previous}),)))
+                f"traffic dial of {region}: {previous} -> {dial} %" + (f" on {len(groups)} listeners"
+                                                                       if len(groups) > 1 else ""),
+                {"region": region, "previous": previous, "dial": dial, "groups": groups},
+                (RevertCall("restore_traffic_dial", {"region": region, "dial": previous, "groups": groups}),)))
 
-    def restore_traffic_dial(self, region: str, dial: int) -> FaultOutcome:
-        """Revert: ``region``'s dial back to ``dial`` (no call when it is there already; never journaled as a
-        fault, so an interrupted rollback is finished by ``recover``, not undone)."""
+    def restore_traffic_dial(self, region: str, dial: int, groups: dict[str, int] | None = None) -> FaultOutcome:
+        """Revert: ``region``'s dial back to ``dial``, or each endpoint group back to its dial in ``groups`` (no
+        call for a group there already; never journaled as a fault, so an interrupted rollback is finished by
+        ``recover``, not undone)."""
         self.guard.ensure(self.target.region(region).name)
         self.guard.ensure(self.front.api_region, service=GLOBAL_ACCELERATOR)
-        current = self.front.dials().get(region)
-        if current == dial:
+        current = self.front.group_dials().get(region, {})
+        wanted = {arn: (groups or {}).get(arn, dial) for arn in current}
+        if all(current[arn] == d for arn, d in wanted.items()):
             return FaultOutcome(f"traffic dial of {region} is {dial} % already", {"region": region, "dial": dial})
-        previous = self.front.set_dial(region, dial)
+        previous = min(self.front.restore(region, wanted, current).values())
         return FaultOutcome(f"traffic dial of {region}: {previous} -> {dial} % (restored)",
                             {"region": region, "previous": previous, "dial": dial})
+
+    def start_zonal_shift(self, az: str, *, resources: list[str] | None = None,
+                          expires_in: str = "1h") -> FaultOutcome:
+        """ARC zonal shift of ``resources`` (default: the region's load balancers with an ``arn``) away from
+        ``az``, a remediation step: AWS's own answer to an impaired AZ. Reverted by ``cancel_zonal_shift``."""
+        region = self.target.az(az)[0].name
+        self.guard.ensure(region)
+        chosen = self.shifts.resources(region, resources)
+        with self.calls.fault("start_zonal_shift") as inflight:
+            shifts = self.shifts.start(region, az, chosen, expires_in, inflight)
+            return inflight.hand_over(FaultOutcome(
+                f"zonal shift away from {az} ({region}) of {len(chosen)} resource(s) for {expires_in}",
+                {"region": region, "az": az, "resources": chosen, "shifts": shifts, "expires_in": expires_in},
+                (cancel_call(region, az, chosen, shifts),)))
+
+    def cancel_zonal_shift(self, region: str, az: str, resources: list[str],
+                           shifts: list[str] | None = None) -> FaultOutcome:
+        """Revert: cancel the zonal shifts of ours away from ``az`` on ``resources`` (``shifts`` by id, and any
+        other found by its comment); nothing to do when they expired or were cancelled already."""
+        self.guard.ensure(self.target.region(region).name)
+        cancelled = self.shifts.cancel(region, az, list(resources), list(shifts or []))
+        return FaultOutcome(f"zonal shift away from {az} ({region}) " + (
+            f"cancelled: {', '.join(cancelled)}" if cancelled else "was over already"),
+            {"region": region, "az": az, "cancelled": cancelled})
 
     def cut_replication(self, region: str) -> FaultOutcome:
         raise FaultRefused("cut_replication is not available on AWS: Aurora Global Database replication cannot be "

@@ -36,9 +36,15 @@ class Observation:
 
 
 class Driver(Protocol):
-    """Faults and observers of one target. Faults validate everything before changing anything."""
+    """Faults and observers of one target. Faults validate everything before changing anything.
+
+    ``journals_in_flight``: the driver keeps an in-flight journal entry from a fault's first step (AWS), so the
+    caller need not hold Ctrl-C and SIGTERM while a fault runs; ``False`` (lab): a fault is one short call, and
+    signals are held until it is journaled.
+    """
 
     target: Target
+    journals_in_flight: bool
 
     def kill_pods(self, region: str, *, az: str | None, count: int | None, percent: float | None) -> FaultOutcome:
         ...
@@ -56,6 +62,12 @@ class Driver(Protocol):
     def restore_database_region(self, region: str) -> FaultOutcome: ...
 
     def set_traffic_dial(self, region: str, dial: int) -> FaultOutcome: ...
+
+    def start_zonal_shift(self, az: str, *, resources: list[str] | None = None,
+                          expires_in: str = "1h") -> FaultOutcome:
+        """Shift traffic away from ``az`` (ARC zonal shift on AWS), a remediation step; refused where the target
+        has no such mechanism."""
+        ...
 
     def cut_replication(self, region: str) -> FaultOutcome: ...
 

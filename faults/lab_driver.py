@@ -9,10 +9,12 @@ from typing import Any
 
 from aftershock.core import paths
 from aftershock.core.credentials import endpoint_conninfo, password_from_env, require_database
-from aftershock.core.errors import HarnessError, TargetError
+from aftershock.core.errors import FaultRefused, HarnessError, TargetError
+from aftershock.core.phases import PlatformEvent
 from aftershock.core.target import Target
 from aftershock.faults.driver import Observation, RegionReplicas
 from aftershock.faults.outcome import FaultOutcome, RevertCall
+from aftershock.faults.phases import LAB_SOURCES, lab_platform_events
 from aftershock.lab.client import LabClient
 
 # control API action -> driver method, for the reverts the lab proposes
@@ -27,6 +29,8 @@ _REVERT_METHODS = {
 
 class LabDriver:
     """Drives the embedded lab described by ``target`` (``kind: lab``)."""
+
+    journals_in_flight = False  # one short control-API call per fault: signals are held until it is journaled
 
     def __init__(self, target: Target) -> None:
         if target.lab is None:
@@ -74,6 +78,12 @@ class LabDriver:
     def set_traffic_dial(self, region: str, dial: int) -> FaultOutcome:
         return self._fault("faults/traffic-dial", region=region, dial=dial)
 
+    def start_zonal_shift(self, az: str, *, resources: list[str] | None = None,
+                          expires_in: str = "1h") -> FaultOutcome:
+        raise FaultRefused("start_zonal_shift is not available on the lab: it has no ARC zonal shift; use "
+                           "set_traffic_dial as the remediation step instead", target=self.target.name,
+                           fault="start_zonal_shift")
+
     def cut_replication(self, region: str) -> FaultOutcome:
         return self._fault("faults/cut-replication", region=region)
 
@@ -81,6 +91,12 @@ class LabDriver:
         return self._fault("faults/restore-replication", region=region)
 
     # -- observers -----------------------------------------------------------------------------------
+    def platform_events(self, since: float, until: float) -> tuple[tuple[PlatformEvent, ...], tuple[str, ...]]:
+        """The lab's event log and Envoy's health-check events as RTO phase boundaries (:mod:`~.phases`)."""
+        events = self._client.get(f"events?since={since}").get("events") or []
+        health = self._client.get(f"health-events?since={since}").get("events") or []
+        return lab_platform_events(events, health, since=since, until=until), LAB_SOURCES
+
     def observe(self) -> Observation:
         status = self._client.get("status")
         db = status["database"]

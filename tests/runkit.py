@@ -90,6 +90,7 @@ class FakeDriver:
     lag_s: dict[str, float | None] = field(default_factory=dict)  # per reader, as observe() reports it
     closed: int = 0  # close() calls: every driver_for(...) must be closed by whoever asked for it
     healthy_after_s: float = 0.0  # how long wait_healthy() takes
+    journals_in_flight: bool = False  # like the lab: signals are held while a fault is applied
 
     def _call(self, method: str, description: str, reverts: Sequence[RevertCall] = (),
               **args: Any) -> FaultOutcome:
@@ -127,6 +128,15 @@ class FakeDriver:
     def set_traffic_dial(self, region: str, dial: int) -> FaultOutcome:
         return self._call("set_traffic_dial", f"{region} dial {dial}",
                           [RevertCall("set_traffic_dial", {"region": region, "dial": 100})], region=region, dial=dial)
+
+    def start_zonal_shift(self, az: str, *, resources: list[str] | None = None,
+                          expires_in: str = "1h") -> FaultOutcome:
+        return self._call("start_zonal_shift", f"zonal shift away from {az}",
+                          [RevertCall("cancel_zonal_shift", {"az": az})], az=az, resources=resources,
+                          expires_in=expires_in)
+
+    def cancel_zonal_shift(self, az: str) -> FaultOutcome:
+        return self._call("cancel_zonal_shift", f"zonal shift away from {az} cancelled", az=az)
 
     def cut_replication(self, region: str) -> FaultOutcome:
         return self._call("cut_replication", f"replication into {region} cut",

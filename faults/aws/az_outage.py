@@ -37,7 +37,7 @@ from aftershock.core.errors import FaultRefused, HarnessError
 from aftershock.core.target import Target
 from aftershock.faults.aws import pods
 from aftershock.faults.aws.aurora import Aurora
-from aftershock.faults.aws.az_restore import AzRestore, AzRestorer
+from aftershock.faults.aws.az_restore import FIS_ACTIVE, AzRestore, AzRestorer
 from aftershock.faults.aws.calls import CallRecorder, InFlight
 from aftershock.faults.aws.network import AZ_TAG, FAULT_TAG, ORIG_TAG, Association, Vpc, pages
 from aftershock.faults.aws.retry import EVENTUAL, retried
@@ -74,7 +74,31 @@ class AzOutage:
         return self._sessions.client("autoscaling", region)
 
     def down_azs(self, region: str) -> list[str]:
-        return self.vpc.down_azs(region)
+        """AZs of ``region`` down by our hand: blackholed by an ACL of ours, or under a FIS experiment of ours
+        (tagged ``aftershock:fault=az-outage``) that is still pending, initiating or running."""
+        return sorted(set(self.vpc.down_azs(region)) | set(self.fis_down_azs(region)))
+
+    def fis_down_azs(self, region: str) -> list[str]:
+        """AZs of ``region`` under a running FIS experiment of ours (templates of ``aws.regions[].fis_templates``)."""
+        templates = sorted(set(self._aws.region(region).fis_templates.values()))
+        if not templates:
+            return []
+        fis = self._sessions.client("fis", region)
+        down: set[str] = set()
+        for template in templates:
+            token: str | None = None
+            while True:
+                page = self._rec.read(fis, "list_experiments", experimentTemplateId=template, maxResults=100,
+                                      **({"nextToken": token} if token else {}))
+                for e in page.get("experiments", []):
+                    tags = e.get("tags") or {}
+                    if tags.get(FAULT_TAG) == "az-outage" and tags.get(AZ_TAG) and \
+                            e.get("state", {}).get("status") in FIS_ACTIVE:
+                        down.add(str(tags[AZ_TAG]))
+                token = page.get("nextToken")
+                if not token:
+                    break
+        return sorted(down)
 
     def restore(self, region: str, r: AzRestore) -> list[str]:
         return self.restorer.restore(region, r)

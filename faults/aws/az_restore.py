@@ -29,7 +29,7 @@ from aftershock.faults.aws.retry import CAPACITY, EVENTUAL, error_code, retried
 from aftershock.faults.aws.session import AwsSessions
 from aftershock.faults.outcome import RevertCall
 
-_ACTIVE = ("pending", "initiating", "running")
+FIS_ACTIVE = ("pending", "initiating", "running")
 
 
 @dataclass
@@ -129,7 +129,7 @@ class AzRestorer:
         ids = [r.fis_experiment] if r.fis_experiment else self._fis_by_tags(fis, r)
         for experiment in ids:
             state = self._rec.read(fis, "get_experiment", id=experiment)["experiment"]["state"]["status"]
-            if state in _ACTIVE:
+            if state in FIS_ACTIVE:
                 self._rec.write(fis, "stop_experiment", id=experiment)
         return "; ".join(f"FIS experiment {e} stopped" for e in ids) or "no FIS experiment was running"
 
@@ -138,7 +138,7 @@ class AzRestorer:
             "experiments", [])
         return sorted(e["id"] for e in found if (e.get("tags") or {}).get(AZ_TAG) == r.az
                       and (e.get("tags") or {}).get(FAULT_TAG) == "az-outage"
-                      and e.get("state", {}).get("status") in _ACTIVE)
+                      and e.get("state", {}).get("status") in FIS_ACTIVE)
 
     def _from_tags(self, region: str, r: AzRestore) -> None:
         for acl, originals, _ in self._vpc.blackholes(region, r.az):

@@ -6,9 +6,10 @@ detail.
   newest datapoint of the last 10 minutes, not an arbitrary one);
 - replicas per region: the HPA's desired replicas (``autoscaling/v2``) or the deployment's spec, and the
   deployment's ready replicas;
-- dials and endpoint health: Global Accelerator ``list_endpoint_groups``;
+- dials and endpoint health: Global Accelerator ``list_endpoint_groups`` of every listener (a region's dial is
+  the lowest of its groups; healthy only when every group is at its baseline);
 - ASG desired/in-service (``aws.regions[].asg_names``), ALB target health (``load_balancers[].target_group_arn``);
-- AZs down: our blackhole network ACLs, found by their tags.
+- AZs down: our blackhole network ACLs, found by their tags, and our FIS experiments still running (FIS mode).
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ class Observer:
             lags[cluster.name] = round(points[0][1] / 1000.0, 3) if points else None
         return lags
 
-    def view(self) -> AwsView:
+    def view(self, front_groups: dict[str, list[dict[str, Any]]] | None = None) -> AwsView:
+        """ASGs, ALB targets and GA endpoint health (of ``front_groups`` when just listed)."""
         asgs: dict[str, tuple[int, int]] = {}
         for region in self._target.regions:
             names = list(self._target.aws.region(region.name).asg_names) if self._target.aws else []
@@ -107,19 +109,22 @@ class Observer:
                                         TargetGroupArn=lb.target_group_arn)["TargetHealthDescriptions"]
                 healthy = sum(1 for t in health if t["TargetHealth"]["State"] == "healthy")
                 albs[lb.name] = (healthy, len(health))
-        return AwsView(asgs, albs, self._front.endpoints_healthy())
+        return AwsView(asgs, albs, self._front.endpoints_healthy(front_groups))
 
     def observe(self) -> tuple[Observation, AwsView]:
         writer: Writer | None = self._aurora.writer() if self._aurora is not None else None
         replicas = self.replicas()
-        dials = self._front.dials()
+        front_groups = self._front.endpoint_groups()
+        group_dials = self._front.group_dials(front_groups)
+        dials = {region: min(groups.values()) for region, groups in group_dials.items() if groups}
         azs_down = tuple(az for r in self._target.regions for az in self._azs.down_azs(r.name))
-        view = self.view()
+        view = self.view(front_groups)
         baseline = {g.region: g.traffic_dial for g in self._target.front_door.endpoint_groups}
         healthy = (
             (writer is None or (writer.instance is not None and writer.region == self._target.primary.name))
             and not azs_down
             and dials == baseline
+            and all(d == baseline.get(region) for region, groups in group_dials.items() for d in groups.values())
             and all(r.ready >= r.desired > 0 for r in replicas)
             and all(in_service >= desired for desired, in_service in view.asgs.values())
             and all(total > 0 and ok == total for ok, total in view.alb_targets.values())

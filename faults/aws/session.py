@@ -1,7 +1,10 @@
 """boto3 sessions and clients, one per (service, region), created under a lock.
 
 No process-global default session: each :class:`AwsSessions` holds its own ``boto3.Session`` (built from the
-target's ``aws.profile``, then ``aws.role_arn`` assumed once), so two drivers never share credentials by accident.
+target's ``aws.profile``, then ``aws.role_arn`` assumed), so two drivers never share credentials by accident.
+The assumed role's credentials refresh themselves (botocore ``DeferredRefreshableCredentials`` fed by an
+``AssumeRoleCredentialFetcher`` on the source identity): a run longer than the role's session (one hour by
+default) keeps working, and EKS tokens are signed with the fresh credentials too.
 boto3 reads ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_<SERVICE>`` itself, which is how the tests point every call at
 a local moto server.
 
@@ -11,7 +14,8 @@ Example::
     ec2 = sessions.client("ec2", "us-east-1")
 
 ``session_factory`` is the seam for the tests' fakes of what moto lacks (they register botocore event handlers
-on the session they build).
+on the session they build); it is called like ``boto3.Session`` (``profile_name=``, or ``botocore_session=`` for
+the assumed role's session).
 """
 
 from __future__ import annotations
@@ -21,13 +25,38 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.credentials import AssumeRoleCredentialFetcher, CredentialResolver, DeferredRefreshableCredentials
 
 from aftershock.core.target import AwsSettings
 
 SessionFactory = Callable[..., Any]
 
 _CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=30)
+ROLE_SESSION_NAME = "aftershock"
+
+
+class _Provider:
+    """A botocore credential provider that hands out one (refreshing) credentials object."""
+
+    METHOD = "aftershock-assume-role"
+
+    def __init__(self, credentials: Any) -> None:
+        self._credentials = credentials
+
+    def load(self) -> Any:
+        return self._credentials
+
+
+def assumed_role_credentials(source: Any, role_arn: str) -> Any:
+    """Credentials of ``role_arn`` assumed from the boto3 session ``source``, refreshed by a new ``AssumeRole``
+    (made with ``source``'s own, possibly refreshing, credentials) before they expire."""
+    fetcher = AssumeRoleCredentialFetcher(
+        client_creator=lambda service, **kw: source.client(service, config=_CONFIG, **kw),
+        source_credentials=source.get_credentials(), role_arn=role_arn,
+        extra_args={"RoleSessionName": ROLE_SESSION_NAME})
+    return DeferredRefreshableCredentials(refresh_using=fetcher.fetch_credentials, method=_Provider.METHOD)
 
 
 class AwsSessions:
@@ -48,17 +77,15 @@ class AwsSessions:
             session = self._factory(profile_name=self._settings.profile) if self._settings.profile \
                 else self._factory()
             if self._settings.role_arn:
-                creds = session.client("sts", config=_CONFIG).assume_role(
-                    RoleArn=self._settings.role_arn, RoleSessionName="aftershock")["Credentials"]
-                assumed = self._factory(aws_access_key_id=creds["AccessKeyId"],
-                                        aws_secret_access_key=creds["SecretAccessKey"],
-                                        aws_session_token=creds["SessionToken"])
-                session = assumed
+                core = botocore.session.Session()
+                core.register_component("credential_provider", CredentialResolver(
+                    [_Provider(assumed_role_credentials(session, self._settings.role_arn))]))
+                session = self._factory(botocore_session=core)
             self._session = session
         return self._session
 
     def credentials(self) -> Any:
-        """The botocore credentials of this identity (for EKS tokens)."""
+        """The botocore credentials of this identity (for EKS tokens); refreshing ones for an assumed role."""
         return self._base().get_credentials()
 
     def client(self, service: str, region: str) -> Any:

@@ -175,25 +175,55 @@ class AwsFakes:
     global_writer: str | None = None          # region; None: as moto says
     transitions: int = 0                      # describe calls that still show a failover in progress
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    more_listeners: dict[str, dict[str, int]] = field(default_factory=dict)  # listener ARN -> its dials
+    zonal_shifts: list[dict[str, Any]] = field(default_factory=list)
 
-    def group_arn(self, region: str) -> str:
-        return f"{LISTENER}/endpoint-group/{region}"
+    def listeners(self) -> dict[str, dict[str, int]]:
+        return {LISTENER: self.dials, **self.more_listeners}
 
-    def groups(self) -> list[dict[str, Any]]:
-        return [{"EndpointGroupArn": self.group_arn(r), "EndpointGroupRegion": r, "TrafficDialPercentage": float(d),
+    def group_arn(self, region: str, listener: str = LISTENER) -> str:
+        return f"{listener}/endpoint-group/{region}"
+
+    def groups(self, listener: str = LISTENER) -> list[dict[str, Any]]:
+        return [{"EndpointGroupArn": self.group_arn(r, listener), "EndpointGroupRegion": r,
+                 "TrafficDialPercentage": float(d),
                  "EndpointDescriptions": [{"EndpointId": f"alb-{r}", "HealthState": "HEALTHY"}]}
-                for r, d in self.dials.items()]
+                for r, d in self.listeners()[listener].items()]
 
     def _ga(self, op: str, params: dict[str, Any]) -> dict[str, Any]:
         if op == "ListListeners":
-            return {"Listeners": [{"ListenerArn": LISTENER}]}
+            return {"Listeners": [{"ListenerArn": arn} for arn in self.listeners()]}
         if op == "ListEndpointGroups":
-            assert params["ListenerArn"] == LISTENER
-            return {"EndpointGroups": self.groups()}
+            assert params["ListenerArn"] in self.listeners()
+            return {"EndpointGroups": self.groups(params["ListenerArn"])}
         if op == "UpdateEndpointGroup":
-            region = next(r for r in self.dials if self.group_arn(r) == params["EndpointGroupArn"])
-            self.dials[region] = int(params["TrafficDialPercentage"])
-            return {"EndpointGroup": next(g for g in self.groups() if g["EndpointGroupRegion"] == region)}
+            listener, region = next((arn, r) for arn, dials in self.listeners().items() for r in dials
+                                    if self.group_arn(r, arn) == params["EndpointGroupArn"])
+            self.listeners()[listener][region] = int(params["TrafficDialPercentage"])
+            return {"EndpointGroup": next(g for g in self.groups(listener) if g["EndpointGroupRegion"] == region)}
+        raise ClientError({"Error": {"Code": "NotImplemented", "Message": op}}, op)
+
+    def _zonal_shift(self, op: str, params: dict[str, Any]) -> dict[str, Any]:
+        """ARC zonal shift (not in moto): shifts kept in a list, ``status`` ACTIVE until cancelled."""
+        if op == "StartZonalShift":
+            if any(z["resourceIdentifier"] == params["resourceIdentifier"] and z["status"] == "ACTIVE"
+                   for z in self.zonal_shifts):
+                raise ClientError({"Error": {"Code": "ConflictException", "Message": "a zonal shift is active"}}, op)
+            shift = {"zonalShiftId": f"zonalshift-{len(self.zonal_shifts) + 1}", "status": "ACTIVE",
+                     **{k: params[k] for k in ("resourceIdentifier", "awayFrom", "comment")},
+                     "expiryTime": "2030-01-01T00:00:00Z", "startTime": "2026-01-01T00:00:00Z"}
+            self.zonal_shifts.append(shift)
+            return dict(shift)
+        if op == "CancelZonalShift":
+            shift = next((z for z in self.zonal_shifts if z["zonalShiftId"] == params["zonalShiftId"]), None)
+            if shift is None or shift["status"] != "ACTIVE":
+                raise ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": "no such shift"}}, op)
+            shift["status"] = "CANCELED"
+            return dict(shift)
+        if op == "ListZonalShifts":
+            return {"items": [dict(z) for z in self.zonal_shifts if z["status"] == params.get("status", z["status"])
+                              and z["resourceIdentifier"] == params.get("resourceIdentifier",
+                                                                        z["resourceIdentifier"])]}
         raise ClientError({"Error": {"Code": "NotImplemented", "Message": op}}, op)
 
     def install(self, session: Any) -> Any:
@@ -204,6 +234,11 @@ class AwsFakes:
             params = context["fake_params"]
             self.calls.append((model.name, params))
             return AWSResponse("https://fake", 200, {}, None), self._ga(model.name, params)
+
+        def zonal_shift(model: Any, context: dict[str, Any], **_: Any) -> Any:
+            params = context["fake_params"]
+            self.calls.append((model.name, params))
+            return AWSResponse("https://fake", 200, {}, None), self._zonal_shift(model.name, params)
 
         def move(model: Any, context: dict[str, Any], **_: Any) -> Any:
             params = context["fake_params"]
@@ -225,6 +260,7 @@ class AwsFakes:
         events = session.events
         events.register("before-parameter-build", remember)
         events.register("before-call.global-accelerator", ga)
+        events.register("before-call.arc-zonal-shift", zonal_shift)
         events.register("before-call.rds.FailoverGlobalCluster", move)
         events.register("before-call.rds.SwitchoverGlobalCluster", move)
         events.register("after-call.rds.DescribeGlobalClusters", describe)
@@ -292,7 +328,10 @@ class Stack:
     clients: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def session(self, **kw: Any) -> Any:
-        # one botocore session for the whole test (its loaded service models are shared: fast)
+        # one botocore session for the whole test (its loaded service models are shared: fast); an assumed
+        # role's session brings its own (holding the role's credentials) and gets the fakes installed
+        if "botocore_session" in kw:
+            return self.fakes.install(boto3.Session(**kw))
         return boto3.Session(botocore_session=self.botocore_session, **kw)
 
     def client(self, service: str, region: str = EAST) -> Any:

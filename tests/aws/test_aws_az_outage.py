@@ -96,7 +96,8 @@ def test_every_mutating_call_is_recorded_before_it_is_made(stack: Any) -> None:
         assert any(r["event"] == "done" and r["op"] == call["op"] for r in later)
 
 
-def test_fis_mode_starts_the_template_and_stop_reverts_it(stack: Any) -> None:
+def _fis_target(stack: Any) -> str:
+    """The stack's target in FIS mode with a template for the AZ; returns the template's id."""
     fis = stack.client("fis")
     template = fis.create_experiment_template(
         clientToken="t", description="AZ Availability: Power Interruption",
@@ -109,6 +110,12 @@ def test_fis_mode_starts_the_template_and_stop_reverts_it(stack: Any) -> None:
         "az_outage": AzOutageSettings(mode="fis"),
         "regions": (stack.target.aws.regions[0].model_copy(update={"fis_templates": {AZ: template}}),)})
     stack.target = stack.target.model_copy(update={"aws": aws})
+    return str(template)
+
+
+def test_fis_mode_starts_the_template_and_stop_reverts_it(stack: Any) -> None:
+    fis = stack.client("fis")
+    template = _fis_target(stack)
     before = stack.snapshot()
 
     outcome = stack.driver().az_outage(AZ)
@@ -120,3 +127,18 @@ def test_fis_mode_starts_the_template_and_stop_reverts_it(stack: Any) -> None:
     assert fis.get_experiment(id=experiment)["experiment"]["state"]["status"] in ("stopping", "stopped",
                                                                                   "completed")
     assert stack.snapshot() == before
+
+
+def test_observe_sees_a_running_fis_experiment_of_ours_as_its_az_down(stack: Any) -> None:
+    template = _fis_target(stack)
+    fis = stack.client("fis")
+    fis.start_experiment(clientToken="other", experimentTemplateId=template, tags={"team": "other"})
+    driver = stack.driver()
+    assert driver.observe().azs_down == ()  # someone else's experiment of the same template is not ours
+
+    outcome = driver.az_outage(AZ)
+    observation = driver.observe()
+    assert observation.azs_down == (AZ,) and observation.healthy is False
+
+    driver.az_restore(**outcome.reverts[0].args)
+    assert driver.observe().azs_down == ()

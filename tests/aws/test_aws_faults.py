@@ -77,7 +77,7 @@ def test_traffic_dial_goes_to_the_ga_region_and_reverts_to_the_previous_dial(sta
     driver = stack.driver()
     outcome = driver.set_traffic_dial(EAST, 0)
     assert stack.fakes.dials == {EAST: 0, WEST: 0}
-    assert outcome.reverts[0].args == {"region": EAST, "dial": 100}
+    assert outcome.reverts[0].args == {"region": EAST, "dial": 100, "groups": {stack.fakes.group_arn(EAST): 100}}
     update = next(r for r in stack.run.records("aws-calls.jsonl") if r["op"] == "update_endpoint_group")
     assert update["region"] == "us-west-2"  # the Global Accelerator API region
     record_injected(stack.run, "set_traffic_dial", outcome, 0.0)

@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # boto3 client name -> IAM prefix
 SERVICES = {"ec2": "ec2", "autoscaling": "autoscaling", "rds": "rds", "cloudwatch": "cloudwatch",
             "elbv2": "elasticloadbalancing", "globalaccelerator": "globalaccelerator", "fis": "fis",
-            "secretsmanager": "secretsmanager", "sts": "sts", "dynamodb": "dynamodb"}
+            "secretsmanager": "secretsmanager", "sts": "sts", "dynamodb": "dynamodb",
+            "arc-zonal-shift": "arc-zonal-shift"}
 NOT_DRIVER_CALLS = {"eks:DescribeCluster"}  # used by `aws eks get-token` in the kubeconfig, not by the driver
 NO_PERMISSION_NEEDED = {"sts:AssumeRole"}   # granted by the role's trust policy
 
@@ -62,6 +63,13 @@ def test_policy_bounds_every_mutating_action_by_resource_or_documented_condition
     assert "ec2:Vpc" not in json.dumps(policy)
     delete = next(s for s in statements.values() if s["Action"] == "ec2:DeleteNetworkAcl")
     assert delete["Condition"] == {"StringEquals": {"aws:ResourceTag/aftershock:fault": "az-outage"}}
+    # zonal shift: the documented arc-zonal-shift:ResourceIdentifier key, on the target's load balancers only
+    shift = next(s for s in statements.values() if s["Action"] == "arc-zonal-shift:StartZonalShift")
+    assert list(shift["Condition"]["StringLike"]) == ["arc-zonal-shift:ResourceIdentifier"]
+    target = load_target(ROOT / "targets" / "example-aws.yaml")
+    arns = [lb.arn for lb in target.load_balancers if lb.arn]
+    patterns = shift["Condition"]["StringLike"]["arc-zonal-shift:ResourceIdentifier"]
+    assert arns and all(any(re.fullmatch(p.replace("*", ".*"), arn) for p in patterns) for arn in arns)
     create = next(s for s in statements.values() if "ec2:CreateNetworkAcl" in s["Action"])
     assert create["Condition"]["StringEquals"]["aws:RequestedRegion"] == ["us-east-1", "us-west-1"]
 
