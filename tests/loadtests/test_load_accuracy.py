@@ -58,7 +58,8 @@ def test_kill_and_restart_are_placed_within_100_ms(shop: StandinShop, procs: Pro
         errors[f"{label} start"] = outage.start_ms - killed_ms
         errors[f"{label} end"] = outage.end_ms - restarted_ms
         kinds = dict(outage.errors)
-        assert set(kinds) <= {"connection refused", "connection reset", "connection closed"}, kinds
+        # a response the SIGKILL cuts short can arrive with a truncated body (seen 1 in ~200 requests)
+        assert set(kinds) <= {"connection refused", "connection reset", "connection closed", "bad body"}, kinds
         assert kinds.get("connection refused", 0) > 0
     recovery = time_to_recovery(timeline, killed_ms, names=not_stateful, sustain_ms=1500)
     assert recovery is not None
