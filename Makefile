@@ -37,6 +37,8 @@ bench: setup
 	$(PY) benchmarks/lab_startup.py
 	$(PY) benchmarks/report_render.py
 	$(PY) benchmarks/load_throughput.py
+	$(PY) benchmarks/probe_cost.py
+	$(PY) benchmarks/timeline_master.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

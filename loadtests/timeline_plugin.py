@@ -44,6 +44,7 @@ from aftershock.core.timeline.store import (
     TimelineWriter,
     decode_bucket,
     encode_bucket,
+    encode_lines,
 )
 
 REPORT_INTERVAL_S = 0.5
@@ -265,10 +266,11 @@ class TimelinePlugin:
         self.recorder = TimelineRecorder(int(getattr(options, "timeline_bucket_ms", 100)), _slow_ms(options))
         self.events.request.add_listener(self.recorder.on_request)
 
-    def _encoded(self) -> list[dict[str, Any]]:
+    def _encoded(self) -> str:
+        """The buckets since the last report as JSON lines: the master appends them as they are."""
         if self.recorder is None:
-            return []
-        return [encode_bucket(b, source=self._source) for b in self.recorder.drain()]
+            return ""
+        return encode_lines(encode_bucket(b, source=self._source) for b in self.recorder.drain())
 
     def _on_report_to_master(self, client_id: str, data: dict[str, Any], **_kw: Any) -> None:
         records = self._encoded()
@@ -280,13 +282,21 @@ class TimelinePlugin:
         runner = environment.runner
         if records and isinstance(runner, WorkerRunner):
             try:
-                runner.send_message(MESSAGE_TYPE, records)  # type: ignore[arg-type]  # any picklable data
+                runner.send_message(MESSAGE_TYPE, records)  # type: ignore[arg-type]  # any msgpack-able data
             except Exception:  # the master may be gone already: say what is lost
-                logger.exception("could not send the last %d timeline buckets to the master", len(records))
+                logger.exception("could not send the last %d timeline buckets to the master", records.count("\n"))
 
     # -- master --------------------------------------------------------------------------------------
     def _write_records(self, records: object, client_id: str) -> None:
-        if not records or self.writer is None or not isinstance(records, list):
+        if not records or self.writer is None:
+            return
+        if isinstance(records, str):  # JSON lines from a worker of this version: appended without decoding
+            if records.endswith("\n") and all(line.startswith("{") for line in records.splitlines()):
+                self.writer.write_lines(records)
+            else:
+                logger.error("bad timeline data from worker %s, %d lines dropped", client_id, records.count("\n"))
+            return
+        if not isinstance(records, list):
             return
         try:
             buckets = [decode_bucket(r) for r in records]

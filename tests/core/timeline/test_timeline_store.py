@@ -15,6 +15,7 @@ from aftershock.core.timeline.store import (
     TimelineWriter,
     decode_bucket,
     encode_bucket,
+    encode_lines,
     read_timeline,
 )
 
@@ -40,6 +41,19 @@ def test_round_trip_and_pieces_are_merged(tmp_path: Path) -> None:
     assert (first.first_ok_ms, first.last_ok_ms, first.first_fail_ms) == (T0 + 10, T0 + 30, T0 + 20)
     assert first.error_kinds == {"http 503": 1}
     assert (timeline.total, timeline.failures, timeline.skipped_lines) == (4, 1, 0)
+
+
+def test_lines_a_worker_encoded_are_appended_as_they_are(tmp_path: Path) -> None:
+    """The master's path: a worker's report (JSON lines) reads back as the buckets the worker had."""
+    buckets = [one(True, T0 + 10), one(False, T0 + 20, error="http 503"), one(True, T0 + 150, name="GET /y")]
+    lines = encode_lines(encode_bucket(b, source="worker-7") for b in buckets)
+    with TimelineWriter(tmp_path / "timeline.jsonl", bucket_ms=100, writer="master") as out:
+        assert out.write_lines(lines) == 3 and out.lines_written == 3
+    direct = tmp_path / "direct"
+    with TimelineWriter(direct / "timeline.jsonl", bucket_ms=100, writer="test") as out:
+        out.write(buckets, source="worker-7")
+    assert read_timeline(tmp_path).buckets == read_timeline(direct).buckets
+    assert read_timeline(tmp_path).skipped_lines == 0
 
 
 def test_half_written_last_line_is_skipped_and_bad_lines_are_counted(tmp_path: Path) -> None:
