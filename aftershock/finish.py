@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
+from aftershock.core.errors import RunFolderUnwritable
 from aftershock.core.journal import outstanding
 from aftershock.core.kinds import MarkerKind
 from aftershock.core.measurements import ReportError, record_measurement
@@ -79,11 +80,15 @@ def finish_run(run: RunFolder, *, by: str, journal: Mapping[str, Any] | None = N
     """Post-process ``run`` once (see the module docstring); later calls return the summary already written.
 
     ``session`` (the load, ledger and sampler) is stopped after the safety net and before the summary. A failed
-    safety net is an error of the summary (the faults stay in the journal for ``aftershock recover``).
+    safety net is an error of the summary (the faults stay in the journal for ``aftershock recover``). A run
+    folder that stopped taking writes raises :class:`RunFolderUnwritable` once the faults are reverted and the
+    session stopped (nothing more can be written).
     """
     if not run.claim(FINISH_CLAIM):
         if session is not None:
             session.stop()
+        if run.write_failure is not None:
+            raise run.unwritable()
         return read_summary(run) or write_summary(run)  # the first one was cut short before its summary
     plan = read_plan(run)
     errors: list[str] = []
@@ -95,6 +100,12 @@ def finish_run(run: RunFolder, *, by: str, journal: Mapping[str, Any] | None = N
     finally:
         if session is not None:
             session.stop()
+    if run.write_failure is not None:  # the faults were reverted from the journal kept in memory
+        run.mark(MarkerKind.RUN_FINISHED, by=by)
+        if errors:
+            raise RunFolderUnwritable(f"the run folder {run.path} stopped taking writes ({run.write_failure}) and "
+                                      f"{errors[0]}", path=str(run.path))
+        raise run.unwritable()
     if journal is not None:
         run.write_json("journal.json", dict(journal))
     mark_ended(run)

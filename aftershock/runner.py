@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -156,9 +157,25 @@ def _env(values: dict[str, str]) -> Iterator[None]:
 LOGGERS = ("chaostoolkit", "aftershock", "faults", "probes")
 
 
+class _RunLogHandler(logging.FileHandler):
+    """``logs/harness.log``; a write that fails (a full disk) marks the folder unwritable instead of printing a
+    traceback per record: the run then stops and exits 2 with that reason."""
+
+    def __init__(self, run: RunFolder) -> None:
+        super().__init__(run.path / "logs" / "harness.log")
+        self.run = run
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):
+            self.run.note_failure("logs/harness.log", exc)
+        else:
+            super().handleError(record)
+
+
 def _log_to(run: RunFolder) -> logging.Handler:
     """Chaos Toolkit's and our own logs go to ``logs/harness.log`` in the run folder, not the console."""
-    handler = logging.FileHandler(run.path / "logs" / "harness.log")
+    handler = _RunLogHandler(run)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     for name in LOGGERS:
         logger = logging.getLogger(name)
@@ -189,6 +206,8 @@ def execute(prepared: PreparedRun) -> tuple[RunFolder, Summary]:
         for name in LOGGERS:
             logging.getLogger(name).removeHandler(handler)
         handler.close()
+    if run.write_failure is not None:
+        raise run.unwritable()
     missing = [r for r in run.records(MARKERS, skip_broken=True)
                if r.get("kind") == MarkerKind.LOAD_WORKERS_MISSING]
     if missing:  # nothing was injected: bad input (exit 2), not a failed objective

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from aftershock.core.runfolder import RunFolder
 from aftershock.core.samples import Sample, append_sample
@@ -22,12 +23,17 @@ def sample_of(observation: Observation) -> Sample:
 
 
 class Sampler:
-    """Observes the target every ``interval_s`` on a thread; a failed observation is recorded, not hidden."""
+    """Observes the target every ``interval_s`` on a thread; a failed observation is recorded, not hidden.
 
-    def __init__(self, driver: Driver, run: RunFolder, interval_s: float = 0.5) -> None:
+    It also watches the run folder: the first time the folder stops taking writes (``run.write_failure``) it calls
+    ``on_write_failure`` (the session stops the run)."""
+
+    def __init__(self, driver: Driver, run: RunFolder, interval_s: float = 0.5, *,
+                 on_write_failure: Callable[[str], None] | None = None) -> None:
         self._driver = driver
         self._run = run
         self._interval = interval_s
+        self._on_write_failure = on_write_failure
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="aftershock-sampler", daemon=True)
 
@@ -50,4 +56,8 @@ class Sampler:
     def _loop(self) -> None:
         while not self._stopping.is_set():
             self.sample_once()
+            failure = self._run.write_failure
+            if failure is not None and self._on_write_failure is not None:
+                callback, self._on_write_failure = self._on_write_failure, None
+                callback(failure)
             self._stopping.wait(self._interval)

@@ -7,6 +7,8 @@ talks to the rest only through the run folder.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from dataclasses import asdict
 from typing import Any
@@ -60,7 +62,7 @@ class RunSession:
 
     def start(self) -> None:
         check_reachable(self.target.front_door.url, flag="target front door")
-        self.sampler = Sampler(self.driver, self.run)
+        self.sampler = Sampler(self.driver, self.run, on_write_failure=lambda failure: interrupt_run(self.run, failure))
         self.sampler.start()
         if self.settings.ledger and self.target.database is not None:
             from aftershock.probes.ledger.readback import LedgerWriter
@@ -130,6 +132,13 @@ class RunSession:
             self.sampler.sample_once()
             self.sampler.stop()
         self.driver.close()
+
+
+def interrupt_run(run: RunFolder, failure: str) -> None:
+    """``run``'s folder stopped taking writes: interrupt the experiment as SIGTERM does (its rollbacks revert the
+    faults from the journal kept in memory, the post-processing stops the load, the run exits 2)."""
+    run.mark(MarkerKind.RUN_INTERRUPTED, signal="SIGTERM", where=f"run folder unwritable: {failure}")
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _worker_host(bind_host: str) -> str:

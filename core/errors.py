@@ -10,7 +10,8 @@ Tree::
     ├── LabError                    the embedded lab failed to start, stop or answer
     │   └── DatabaseError           a lab database operation failed
     └── HarnessError                the harness itself failed (exit code 2)
-        └── FormatError             a run-folder file is not in the format aftershock writes
+        ├── FormatError             a run-folder file is not in the format aftershock writes
+        └── RunFolderUnwritable     the run folder stopped taking writes (full disk, read-only)
 
 Messages name the culprit and the fix, in one line. Context travels as attributes besides the message:
 ``target`` (the target's name), ``fault`` (the fault action), ``step`` (the experiment step), ``path`` (the file).
@@ -88,3 +89,8 @@ class HarnessError(AftershockError):
 
 class FormatError(HarnessError):
     """A run-folder file (timeline, ledger, journal) is not in the format aftershock writes."""
+
+
+class RunFolderUnwritable(HarnessError):
+    """The run folder stopped taking writes mid-run (a full disk, a read-only mount): the run stops its load and
+    reverts every fault from the journal it keeps in memory, then exits 2 with this error."""

@@ -88,6 +88,8 @@ class Figures:
             data["outages"] = rto["outages"]
             data["remediations"] = rto["remediations"]
             data["slow_ms"] = self.rto.slow_ms
+            if self.rto.phases is not None:
+                data["rto_phases"] = rto["phases"]
         if self.scaling is not None:
             for key in SCALING_FIGURES:
                 data[key] = getattr(self.scaling, key)
@@ -111,7 +113,8 @@ class Figures:
                                               "rto_s": data["rto_s"], "rto_error_s": data.get("rto_error_s"),
                                               "fault_start": 0.0, "slow_ms": data.get("slow_ms"),
                                               "outages": data.get("outages") or (),
-                                              "remediations": data.get("remediations") or ()})
+                                              "remediations": data.get("remediations") or (),
+                                              "phases": data.get("rto_phases")})
         scaling = data.get("scaling")
         ledger = data.get("ledger")
         shift = data.get("traffic_shift_s", "absent")

@@ -14,6 +14,9 @@ An *in-flight* entry (``details.in_flight``) holds the reverts of a fault still 
 under the same ``fault_id`` before each step. It stays outstanding after the driver returned, until the fault's own
 entry takes over: that entry names it in ``supersedes`` (one appended line, so there is no moment when neither
 is outstanding: a harness killed between the driver's return and the journal still has the in-flight reverts).
+
+The process that writes the journal also keeps it in memory: when the run folder stops taking writes (a full disk)
+its outstanding faults are still known, and reverted, before the run exits.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ class FaultJournal:
         }
         if supersedes:
             record["supersedes"] = supersedes
-        self.run.append(JOURNAL, record)
+        self.run.append(JOURNAL, record, remember=True)
         return fault_id
 
     def in_flight(self, fault_id: str, action: str, reverts: Sequence[RevertCall]) -> None:
@@ -80,7 +83,7 @@ class FaultJournal:
     def reverted(self, fault_id: str, action: str, *, by: str) -> None:
         """Record that a fault no longer needs reverting (reverted, or handed over to another entry)."""
         self.run.append(JOURNAL, {"event": "reverted", "fault_id": fault_id, "ts": time.time(), "by": by,
-                                  "action": action})
+                                  "action": action}, remember=True)
 
     def outstanding(self) -> list[InjectedFault]:
         """Injected faults that have reverts and were not reverted yet, oldest first. A half-written last line

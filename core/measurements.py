@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from aftershock.core.kinds import FaultRole, MarkerKind, MeasurementKind
+from aftershock.core.phases import RtoPhases
 from aftershock.core.runfolder import MARKERS, RunFolder
 
 MEASUREMENTS = "measurements.jsonl"
@@ -208,13 +209,17 @@ class RtoMeasurement(Measurement):
     slow_ms: float | None = None
     outages: tuple[OutageSpan, ...] = ()
     remediations: tuple[PhaseMark, ...] = ()
+    phases: RtoPhases | None = None
+    """Detection, failover, client recovery and warm-up (:mod:`aftershock.core.phases`); None: not split."""
 
     @classmethod
     def _convert(cls, values: dict[str, Any]) -> dict[str, Any]:
         outages = values.get("outages") or ()
         remediations = values.get("remediations") or ()
-        return {**values, "outages": tuple(OutageSpan.from_dict(o) for o in outages if isinstance(o, Mapping)
-                                           and o.get("start") is not None),
+        phases = values.get("phases")
+        return {**values, "phases": RtoPhases.from_dict(phases) if isinstance(phases, Mapping) else None,
+                "outages": tuple(OutageSpan.from_dict(o) for o in outages if isinstance(o, Mapping)
+                                 and o.get("start") is not None),
                 "remediations": tuple(PhaseMark.from_dict(r) for r in remediations if isinstance(r, Mapping)
                                       and r.get("at") is not None)}
 

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from aftershock.core.errors import UsageError
+from aftershock.lab.envoy.health_events import read_health_events
 from aftershock.lab.events import read_events
 from aftershock.lab.lab import Lab
 
@@ -64,6 +65,9 @@ def _handler_for(lab: Lab) -> type[BaseHTTPRequestHandler]:
                 events = [{"ts": e.ts, "kind": e.kind, **e.fields}
                           for e in read_events(lab.lab_dir / "events.jsonl", since=since)]
                 self._reply(200, {"events": events})
+            elif url.path == "/health-events":  # Envoy's own health-check events (ejected / added back)
+                since = float(parse_qs(url.query).get("since", ["0"])[0])
+                self._reply(200, {"events": list(read_health_events(lab.envoy.paths.root / "logs", since))})
             else:
                 self._reply(404, {"error": f"no such endpoint GET {url.path}"})
 

@@ -36,7 +36,8 @@ def _replicas(run: RunFolder, region: str, since: float) -> list[tuple[float, in
 
 def _latency_recovered(run: RunFolder, since_ms: float, max_p95_ms: float, sustain_s: float) -> float | None:
     """Seconds from the step until p95 (1 s windows) stayed within the limit for ``sustain_s``; None if not yet."""
-    wins = [w for w in windows(timeline_now(run), window_ms=1000, start_ms=since_ms) if w.total]
+    recent = timeline_now(run, since_ms=since_ms // 1000 * 1000)  # incremental: the step's span, not the run
+    wins = [w for w in windows(recent, window_ms=1000, start_ms=since_ms) if w.total]
     if not wins:
         return None
     last_breach_end: float | None = None

@@ -16,6 +16,7 @@ request has RTO 0.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from aftershock.core.errors import HarnessError
@@ -34,11 +35,12 @@ from aftershock.core.plan import PLAN_FILE, read_plan
 from aftershock.core.runfolder import RunFolder
 from aftershock.core.timeline.outages import Outage, find_outages, recovery_bounds
 from aftershock.core.timeline.store import Timeline
-from aftershock.core.timeline.windows import NameFilter, windows
+from aftershock.core.timeline.windows import NameFilter, select
 from aftershock.faults.context import run_folder
-from aftershock.probes.live import record, timeline_now
+from aftershock.probes.live import follower_of, record
+from aftershock.probes.rto_phases import rto_phases
 
-__all__ = ["measure_rto"]
+__all__ = ["measure_rto"]  # poll_rto is public for benchmarks/probe_cost.py, not a Chaos Toolkit activity
 
 NO_DISRUPTION = ("measure_rto found no fault.start marker of a disruption: put it after a fault action in the "
                  "method (an action declared aftershock_role: remediation does not start the clock)")
@@ -73,8 +75,52 @@ def _recovered_ms(timeline: Timeline, fault_ms: float, outages: list[Outage], su
     end = timeline.end_ms
     if end is None or end - recovered < sustain_ms:
         return None
-    after = sum(w.total for w in windows(timeline, window_ms=timeline.bucket_ms, start_ms=recovered, end_ms=end))
-    return recovered if after else None
+    first = recovered // timeline.bucket_ms * timeline.bucket_ms  # the bucket the recovery lies in, and later
+    return recovered if any(b.total for b in timeline.buckets if b.start_ms >= first) else None
+
+
+LOOKBACK_MS = 10_000
+"""How far before the disruption a poll starts reading: enough to see the traffic's state before it (further back
+only while an outage reaches past that start)."""
+
+
+@dataclass(frozen=True)
+class RtoPoll:
+    """One look at the live timeline: the outages that end after the disruption and the recovery instant (epoch
+    ms; None while not recovered for ``sustain_ms``). ``since_ms``: where the read began (the next poll's start).
+    """
+
+    timeline: Timeline
+    outages: list[Outage]
+    recovered_ms: float | None
+    since_ms: float
+
+
+def poll_rto(run: RunFolder, fault_ms: float, *, names: NameFilter = None, min_ok_ratio: float = 0.99,
+             sustain_ms: int = 3000, since_ms: float | None = None) -> RtoPoll:
+    """Read the timeline from ``since_ms`` (default: :data:`LOOKBACK_MS` before the fault) and judge recovery.
+
+    Incremental: the cost is what was appended since the last poll plus the span from ``since_ms`` on, never the
+    whole run. The span starts earlier (doubling the look-back) while its first traffic is already in an outage,
+    so an outage is never cut at the read's start; the result equals that of the whole timeline.
+    """
+    since = fault_ms - LOOKBACK_MS if since_ms is None else since_ms
+    follower = follower_of(run.path.absolute())
+    while True:
+        timeline = follower.timeline(since_ms=since)
+        found = find_outages(timeline, names=names, min_ok_ratio=min_ok_ratio)
+        oldest = follower.start_ms
+        if not found or oldest is None or oldest >= since or not _opens(timeline, found[0], names):
+            break
+        since -= max(LOOKBACK_MS, fault_ms - since)  # the outage may reach further back: double the look-back
+    outages = [o for o in found if o.end_ms is None or o.end_ms >= fault_ms]
+    return RtoPoll(timeline, outages, _recovered_ms(timeline, fault_ms, outages, sustain_ms), since)
+
+
+def _opens(timeline: Timeline, outage: Outage, names: NameFilter) -> bool:
+    """True when ``outage`` starts in the first window of the selected traffic (it may have begun earlier)."""
+    chosen = select(timeline, names)
+    return bool(chosen) and outage.start_ms < chosen[0].start_ms + timeline.bucket_ms
 
 
 def _span(outage: Outage) -> OutageSpan:
@@ -91,10 +137,12 @@ def _slow_ms(run: RunFolder) -> float | None:
 
 
 def measure_rto(timeout_s: float = 60.0, sustain_s: float = 3.0, min_ok_ratio: float = 0.99,
-                request_names: str = "", configuration: dict[str, Any] | None = None,
+                request_names: str = "", warmup_p95_ms: float = 500.0, warmup_error_rate: float = 0.01,
+                configuration: dict[str, Any] | None = None,
                 secrets: dict[str, Any] | None = None) -> dict[str, Any]:
     """Wait (up to ``timeout_s``) for a sustained recovery after the first disruption; return and record the
-    RTO and its error bar.
+    RTO, its error bar and its phases (detection, failover, client recovery; warm-up until p95 <=
+    ``warmup_p95_ms`` and errors <= ``warmup_error_rate`` for ``sustain_s``; unknown ones None).
 
     ``request_names``: comma-separated name prefixes to judge by (default: every request, keep-alive and
     fresh-connection alike).
@@ -104,16 +152,15 @@ def measure_rto(timeout_s: float = 60.0, sustain_s: float = 3.0, min_ok_ratio: f
     names = _names(request_names)
     fault_ms = origin.ts * 1000
     deadline = time.monotonic() + timeout_s
-    recovered: float | None = None
-    outages: list[Outage] = []
+    since: float | None = None
     while True:
-        timeline = timeline_now(run)
-        outages = [o for o in find_outages(timeline, names=names, min_ok_ratio=min_ok_ratio)
-                   if o.end_ms is None or o.end_ms >= fault_ms]
-        recovered = _recovered_ms(timeline, fault_ms, outages, int(sustain_s * 1000))
-        if recovered is not None or time.monotonic() >= deadline:
+        seen = poll_rto(run, fault_ms, names=names, min_ok_ratio=min_ok_ratio, sustain_ms=int(sustain_s * 1000),
+                        since_ms=since)
+        since = seen.since_ms
+        if seen.recovered_ms is not None or time.monotonic() >= deadline:
             break
         time.sleep(0.25)
+    timeline, outages, recovered = seen.timeline, seen.outages, seen.recovered_ms
     error_s: float | None = None
     if recovered is not None:
         low, high = recovery_bounds(timeline, fault_ms, outages[-1] if outages else None, names=names)
@@ -131,6 +178,8 @@ def measure_rto(timeout_s: float = 60.0, sustain_s: float = 3.0, min_ok_ratio: f
         slow_ms=_slow_ms(run),
         outages=tuple(_span(o) for o in outages),
         remediations=_remediations(run, origin.ts),
+        phases=rto_phases(run, timeline, origin=origin.ts, recovered_at=None if recovered is None else recovered / 1000,
+                          warmup_p95_ms=warmup_p95_ms, warmup_error_rate=warmup_error_rate, sustain_s=sustain_s),
     )
     return record(run, measurement).fields()
 

@@ -10,13 +10,26 @@ import time
 from typing import Any
 
 from aftershock.core.measurements import RtoMeasurement, SloErrorRate, SloP95, measurements_of
+from aftershock.core.runfolder import RunFolder
 from aftershock.core.timeline.windows import Window, select
 from aftershock.faults.context import run_folder
 from aftershock.probes.live import record, timeline_now
 
-__all__ = ["error_rate_within", "p95_latency_within"]
+__all__ = ["error_rate_within", "p95_latency_within"]  # poll_window: for benchmarks/probe_cost.py
 
 DELIVERY_LAG_S = 0.6
+
+
+def poll_window(run: RunFolder, window_s: float, *, not_before_ms: float = 0.0) -> Window:
+    """One poll: the requests of the last ``window_s`` delivered seconds (from ``not_before_ms`` at the earliest)
+    in one window. Incremental: its cost is the window and what was appended since the last poll, not the run."""
+    end_ms = (time.time() - DELIVERY_LAG_S) * 1000
+    start_ms = max(end_ms - window_s * 1000, not_before_ms)
+    window = Window(int(start_ms), int(window_s * 1000))
+    for bucket in select(timeline_now(run, since_ms=start_ms)):
+        if bucket.start_ms < end_ms:
+            window = window.add(bucket)
+    return window
 
 
 def _recent_window(configuration: dict[str, Any] | None, window_s: float, min_requests: int,
@@ -31,13 +44,7 @@ def _recent_window(configuration: dict[str, Any] | None, window_s: float, min_re
     not_before_ms = max(recovered) * 1000 if recovered else 0.0
     deadline = time.monotonic() + wait_s
     while True:
-        timeline = timeline_now(run)
-        end_ms = (time.time() - DELIVERY_LAG_S) * 1000
-        start_ms = max(end_ms - window_s * 1000, not_before_ms)
-        window = Window(int(start_ms), int(window_s * 1000))
-        for bucket in select(timeline):
-            if start_ms <= bucket.start_ms < end_ms:
-                window = window.add(bucket)
+        window = poll_window(run, window_s, not_before_ms=not_before_ms)
         if window.total >= max(1, min_requests):
             return window
         if time.monotonic() > deadline:

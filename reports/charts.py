@@ -5,6 +5,7 @@
 * ``errors`` - failed req/s per error kind.
 * ``replicas`` - desired (dashed) and ready (solid) replicas per region.
 * ``writer`` - the database writer's region as a band, and replication lag (s) per instance.
+* ``phases`` - the RTO's phases as one stacked bar (:mod:`~aftershock.reports.phases_chart`), only when measured.
 
 Every time chart shares the run's time axis (offsets from the start of the run), shades the outage
 windows and draws the fault, rollback and revert markers as vertical lines.
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 
 from aftershock.core.kinds import MarkerKind
 from aftershock.reports.model import Marker, ReportData
+from aftershock.reports.phases_chart import phases_chart
 from aftershock.reports.series import SampleSeries, TrafficSeries, sample_series, traffic_series
 from aftershock.reports.svg import FAIL, OK, P50, P95, P99, PALETTE, Frame, Point, empty_chart
 
@@ -178,8 +180,10 @@ def render_charts(data: ReportData) -> dict[str, str]:
     if axis is None:
         message = "nothing was recorded: the run stopped before the load started"
         return {chart_id: empty_chart(chart_id, chart_id.capitalize(), message) for chart_id in CHART_IDS}
+    phases = phases_chart(data, axis.x0, axis.x1, axis.origin)  # under the throughput chart, when measured
     return {
         "throughput": throughput_chart(data, traffic, axis),
+        **({"phases": phases} if phases else {}),
         "latency": latency_chart(data, traffic, axis),
         "errors": errors_chart(data, traffic, axis),
         "replicas": replicas_chart(data, samples, axis),

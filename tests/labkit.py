@@ -157,3 +157,21 @@ class Shopper:
 
     def close(self) -> None:
         self.http.close()
+
+
+def write_short_az_outage(path: Path, *, users: int = 3) -> Path:
+    """The bundled az-outage experiment at ``users`` users with 1 s windows and 30 s timeouts, written to ``path``
+    (runs that are killed or broken on purpose need no more)."""
+    import yaml
+
+    data = yaml.safe_load((Path(__file__).resolve().parents[1] / "experiments" / "az-outage.yaml").read_text())
+    data["configuration"]["aftershock_users"] = users
+    for probe in data["steady-state-hypothesis"]["probes"]:
+        probe["provider"]["arguments"]["window_s"] = 1
+    for step in data["method"] + data["rollbacks"]:
+        arguments = step["provider"].get("arguments") or {}
+        for key, value in (("timeout_s", 30), ("sustain_s", 1)):
+            if key in arguments:
+                arguments[key] = value
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path

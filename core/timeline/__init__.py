@@ -4,12 +4,15 @@ Layers (none imports Locust; the Locust side is ``loadtests/timeline_plugin.py``
 
 * :mod:`~aftershock.core.timeline.model` - :class:`Bucket` and :class:`LatencyHistogram`, mergeable pieces.
 * :mod:`~aftershock.core.timeline.store` - the JSON-lines file: :class:`TimelineWriter`, :func:`read_timeline`,
-  :class:`TimelineFollower` (live, incremental).
+  :class:`TimelineFollower` (one file, live).
+* :mod:`~aftershock.core.timeline.follow` - :class:`RunTimelineFollower`: a run's timeline files, followed
+  incrementally with the merged state indexed by time (what live probes read).
 * :mod:`~aftershock.core.timeline.windows` - requests in windows: availability and latency percentiles per window.
 * :mod:`~aftershock.core.timeline.outages` - outages and the time from a fault to a sustained recovery.
 * :mod:`~aftershock.core.timeline.summary` - per request name totals (the CLI's table).
 """
 
+from aftershock.core.timeline.follow import RunTimelineFollower
 from aftershock.core.timeline.model import Bucket, LatencyHistogram, merge_buckets
 from aftershock.core.timeline.outages import (
     Outage,
@@ -37,6 +40,7 @@ __all__ = [
     "NameSummary",
     "Outage",
     "Recovery",
+    "RunTimelineFollower",
     "Timeline",
     "TimelineFollower",
     "TimelineFormatError",

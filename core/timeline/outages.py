@@ -116,7 +116,7 @@ def find_outages(
     """
     if not 0.0 < min_ok_ratio <= 1.0:
         raise ValueError(f"min_ok_ratio={min_ok_ratio} must be in (0, 1]")
-    wins, members = grouped_windows(timeline, names, window_ms, None, None)
+    wins, members = grouped_windows(timeline, names, window_ms, None, None, latency=False)
     runs: list[tuple[int, int]] = []
     run_start: int | None = None
     run_last = -1
@@ -159,7 +159,7 @@ def first_ok_after(timeline: Timeline, at_ms: float, *, names: NameFilter = None
     end = timeline.end_ms
     if end is None:
         return None
-    for window in windows(timeline, names=names, window_ms=size, start_ms=at_ms, end_ms=end):
+    for window in grouped_windows(timeline, names, size, at_ms, end, latency=False)[0]:
         for seen in (window.first_ok_ms, window.last_ok_ms):
             if seen is not None and seen >= at_ms:
                 return seen

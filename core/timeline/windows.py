@@ -102,14 +102,16 @@ class Window:
         """Latency (ms) at quantile ``q`` in 0..1 (histogram bin upper edge, capped at the max)."""
         return self.hist.percentile(q, max_ms=self.max_ms)
 
-    def add(self, bucket: Bucket) -> Window:
+    def add(self, bucket: Bucket, *, latency: bool = True) -> Window:
+        """This window with ``bucket``'s requests added; ``latency=False`` leaves the histogram and ``max_ms``
+        out (counts and edges only: outages need no latencies, and merging histograms is most of the cost)."""
         return Window(
             start_ms=self.start_ms,
             window_ms=self.window_ms,
             ok=self.ok + bucket.ok,
             fail=self.fail + bucket.fail,
-            hist=self.hist.merge(bucket.hist),
-            max_ms=max(self.max_ms, bucket.max_ms),
+            hist=self.hist.merge(bucket.hist) if latency else self.hist,
+            max_ms=max(self.max_ms, bucket.max_ms) if latency else self.max_ms,
             first_ok_ms=min_opt(self.first_ok_ms, bucket.first_ok_ms),
             last_ok_ms=max_opt(self.last_ok_ms, bucket.last_ok_ms),
             first_fail_ms=min_opt(self.first_fail_ms, bucket.first_fail_ms),
@@ -132,9 +134,11 @@ def window_size(timeline: Timeline, window_ms: int | None) -> int:
 
 
 def grouped_windows(
-    timeline: Timeline, names: NameFilter, window_ms: int | None, start_ms: float | None, end_ms: float | None
+    timeline: Timeline, names: NameFilter, window_ms: int | None, start_ms: float | None, end_ms: float | None,
+    *, latency: bool = True,
 ) -> tuple[list[Window], list[list[Bucket]]]:
-    """:func:`windows` plus, per window, the buckets it was made of (outage edges need the per-bucket times)."""
+    """:func:`windows` plus, per window, the buckets it was made of (outage edges need the per-bucket times);
+    ``latency=False``: windows without histograms (see :meth:`Window.add`)."""
     size = window_size(timeline, window_ms)
     chosen = select(timeline, names)
     if start_ms is None and end_ms is None and not chosen:
@@ -148,7 +152,7 @@ def grouped_windows(
     for bucket in chosen:
         index = (bucket.start_ms - first) // size
         if 0 <= index < count:
-            wins[index] = wins[index].add(bucket)
+            wins[index] = wins[index].add(bucket, latency=latency)
             members[index].append(bucket)
     return wins, members
 

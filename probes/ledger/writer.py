@@ -209,7 +209,11 @@ class LedgerWriter:
             failure = failure or f"the ledger of run {self.run_id} could not be closed: {exc}"
             log.error(failure)
         finally:
-            out.close()
+            try:
+                out.close()  # flushes: a full disk may only show here
+            except OSError as exc:
+                failure = failure or f"the ledger of run {self.run_id} could not be closed: {exc}"
+                log.error(failure)
         rate = (attempted - 1) / (last_sent - first_sent) if attempted > 1 and last_sent > first_sent else 0.0
         self._stats = LedgerStats(
             run_id=self.run_id, attempted=attempted, acknowledged=counts[Outcome.OK],
