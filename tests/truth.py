@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psycopg
 
-from aftershock.lab.envoy import read_access_log
+from aftershock.lab.envoy import AccessRecord, read_access_log
 
 
 def markers(run: Path) -> list[dict[str, object]]:
@@ -22,18 +22,24 @@ def first_marker(run: Path, kind: str) -> float:
     return float(next(m["ts"] for m in markers(run) if m["kind"] == kind))  # type: ignore[arg-type]
 
 
-def rto_from_access_log(lab_dir: Path, fault_at: float, until: float) -> float:
-    """Seconds from ``fault_at`` to the first successful request after the last failed one (0: no failure).
+def rto_from_access_log(lab_dir: Path, fault_at: float, until: float, slow_ms: float | None = None) -> float:
+    """Seconds from ``fault_at`` to the first good request after the last bad one (0: no bad request).
 
-    A failure is what a client would call one: a 5xx or no response (status 0).
+    Bad is what a client would call it: a 5xx, no response (status 0), or an answer slower than ``slow_ms`` (the
+    front door's own request duration), as the harness counts slow as bad.
     """
     log = lab_dir / "envoy" / "logs" / "access-front-door.jsonl"
     records = [r for r in read_access_log(log, since=fault_at - 0.2) if r.start < until]
-    failed = [r.start for r in records if r.status == 0 or r.status >= 500]
+
+    def bad(record: AccessRecord) -> bool:
+        slow = slow_ms is not None and record.duration_ms is not None and record.duration_ms > slow_ms
+        return record.status == 0 or record.status >= 500 or slow
+
+    failed = [r.start for r in records if bad(r)]
     if not failed:
         return 0.0
-    last_fail = max(failed)
-    recovered = min(r.start for r in records if r.start > last_fail and 0 < r.status < 500)
+    last_bad = max(failed)
+    recovered = min(r.start for r in records if r.start > last_bad and not bad(r))
     return max(0.0, recovered - fault_at)
 
 

@@ -53,7 +53,8 @@ def test_experiment_runs_green_and_its_figures_match_the_lab(lab: RunningLab, tm
     assert leaks == [], "the database password must never reach the run folder (journal, logs, reports)"
     if experiment.stem in RTO_CHECKED:
         fault_at = first_marker(run, "fault.start")
-        truth = rto_from_access_log(lab.lab_dir, fault_at, until=first_marker(run, "rollbacks.start"))
+        truth = rto_from_access_log(lab.lab_dir, fault_at, until=first_marker(run, "rollbacks.start"),
+                                    slow_ms=summary["figures"]["slow_ms"])
         assert abs(summary["figures"]["rto_s"] - truth) <= 0.25, (summary["figures"]["rto_s"], truth)
     if (run / "ledger.jsonl").exists():
         lost = lost_writes(run, lab.writer_dsn())
