@@ -22,7 +22,7 @@ from tests.truth import first_marker, lost_writes, rto_from_access_log
 
 pytestmark = pytest.mark.slow
 EXPERIMENTS = sorted(Path(__file__).resolve().parents[2].joinpath("experiments").glob("*.yaml"))
-RTO_CHECKED = {"pod-kill", "aurora-writer-crash", "az-outage"}
+RTO_CHECKED = {"pod-kill", "aurora-writer-crash", "az-outage", "aurora-global-failover"}
 
 
 def run_experiment(path: Path, out: Path, *extra: str, timeout: float = 300) -> tuple[int, Path, str]:
