@@ -3,11 +3,12 @@ the RPO ledger, the sampler), and how the harness behaves as the run grows (issu
 
 Not a test: run ``.venv/bin/python benchmarks/soak.py [--minutes 10] [--users 20]``. It starts a private lab (its
 own ``$AFTERSHOCK_HOME`` in a temporary folder, or uses the one at ``--home``), starts the run session in this
-process, and prints once a minute:
+process (the temporary home is removed at the end unless ``--keep``), and prints once a minute:
 
 - the RSS of the harness (this process), of the Locust master and of the lab supervisor;
 - the run folder's size and its growth rate per 1k requests;
-- the cost of one RTO-probe poll and one SLO-probe poll on the growing timeline (median of 20).
+- the cost of one RTO-probe poll (a fault 20 s ago) and one SLO-probe poll (a 5 s window) on the growing timeline
+  (median of 20).
 
 At the end it compares the last minute with the second (goal: memory within 10 %, probe cost flat) and
 extrapolates the run folder to 2 hours.
@@ -16,7 +17,9 @@ extrapolates the run folder to 2 hours.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -64,6 +67,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--home", type=Path, default=None, help="an AFTERSHOCK_HOME whose lab is already running")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary home (lab and run folder)")
     args = parser.parse_args()
 
     from aftershock.cli.lab import start_lab, stop_lab
@@ -96,8 +100,9 @@ def main() -> int:
             size = folder_mib(run.path)
             timeline = read_timeline(run.path)
             requests = timeline.total if timeline is not None else 0
-            rto_ms = median_ms(lambda: poll_rto(run, fault_ms, sustain_ms=3000))
-            slo_ms = median_ms(lambda: poll_window(run, 5.0))
+            recent_fault_ms = time.time() * 1000 - 20_000  # as the RTO probe polls, 20 s after a fault
+            rto_ms = median_ms(functools.partial(poll_rto, run, recent_fault_ms, sustain_ms=3000))
+            slo_ms = median_ms(functools.partial(poll_window, run, 5.0))
             row = (rss_mib(os.getpid()), rss_mib(master), rss_mib(state.pid), rto_ms, slo_ms)
             rows.append(row)
             per_k = size / (requests / 1000) if requests else 0.0
@@ -118,6 +123,8 @@ def main() -> int:
         size = folder_mib(run.path)
         print(f"run folder: {size:.1f} MiB after {len(rows)} min; 2 hours at this rate: "
               f"{size / len(rows) * 120:.0f} MiB")
+    if args.home is None and not args.keep:
+        shutil.rmtree(home, ignore_errors=True)
     return 0
 
 
