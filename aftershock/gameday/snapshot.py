@@ -23,8 +23,9 @@ from typing import Any, Literal
 from aftershock.core.kinds import MarkerKind, MeasurementKind
 from aftershock.core.runfolder import RunFolder
 from aftershock.core.samples import Sample, read_samples
+from aftershock.core.timeline.follow import RunTimelineFollower
 from aftershock.core.timeline.model import EMPTY_HISTOGRAM
-from aftershock.core.timeline.store import Timeline, TimelineFollower
+from aftershock.core.timeline.store import Timeline
 from aftershock.probes.ledger.record import Outcome, read_ledger
 
 WINDOW_S = 5.0
@@ -148,7 +149,7 @@ class RunWatcher:
 
     def __init__(self, run: RunFolder) -> None:
         self.run = run
-        self._timeline = TimelineFollower(run.path / "timeline.jsonl")
+        self._timeline = RunTimelineFollower(run.path)  # every timeline of the run, read incrementally
 
     def __repr__(self) -> str:
         return f"RunWatcher({self.run!r})"
@@ -169,14 +170,18 @@ class RunWatcher:
         if now is None:
             now = float(meta["ended_at"]) if done and meta.get("ended_at") else time.time()
         started = float(meta.get("started_at") or (markers[0]["ts"] if markers else now))
-        timeline = self._timeline.timeline()
         fault_at = _last_fault_start(markers)
-        end_ms = self._window_end(timeline, now, done)
+        self._timeline.poll()
+        end_ms = self._window_end(self._timeline.end_ms, self._timeline.bucket_ms, now, done)
+        since_ms = end_ms - WINDOW_S * 1000  # a frame reads its window (and the span since the fault), not the run
+        if fault_at is not None:
+            since_ms = min(since_ms, fault_at * 1000 - self._timeline.bucket_ms)
+        timeline = self._timeline.timeline(since_ms=since_ms)
         traffic = _traffic(timeline, end_ms, fault_at)
         return Snapshot(
             name=self.run.path.name, scenario=str(meta.get("scenario") or self.run.path.name),
             elapsed_s=max(0.0, now - started),
-            phase=derive_phase(kinds, failing=traffic.failing, done=done, warm=bool(timeline.total)),
+            phase=derive_phase(kinds, failing=traffic.failing, done=done, warm=self._timeline.start_ms is not None),
             interrupted=MarkerKind.RUN_INTERRUPTED in kinds, ok_rps=traffic.ok_rps, fail_rps=traffic.fail_rps,
             p95_ms=traffic.p95_ms, rto=self._rto(fault_at, traffic, now),
             markers=tuple(Marker(m["ts"] - started, m["kind"], _marker_text(m)) for m in markers
@@ -185,12 +190,12 @@ class RunWatcher:
             verdict=None if summary is None else _verdict(summary))
 
     @staticmethod
-    def _window_end(timeline: Timeline, now: float, done: bool) -> float:
+    def _window_end(timeline_end_ms: float | None, bucket_ms: int, now: float, done: bool) -> float:
         """Where the traffic window ends (epoch ms)."""
-        if timeline.end_ms is None:
+        if timeline_end_ms is None:
             return now * 1000
         # live: the newest bucket may still be arriving in pieces, so the window ends at its start
-        return timeline.end_ms if done else timeline.end_ms - timeline.bucket_ms
+        return timeline_end_ms if done else timeline_end_ms - bucket_ms
 
     def _summary(self) -> dict[str, Any] | None:
         try:

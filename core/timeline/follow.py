@@ -83,6 +83,18 @@ class RunTimelineFollower:
         starts = self._merged.starts
         return starts[0] if starts else None
 
+    @property
+    def end_ms(self) -> int | None:
+        """End of the newest bucket read so far (None: nothing yet)."""
+        starts = self._merged.starts
+        return starts[-1] + self.bucket_ms if starts else None
+
+    @property
+    def bucket_ms(self) -> int:
+        """The bucket size of what was read (100 until something was)."""
+        sizes = self._merged.sizes
+        return next(iter(sizes)) if len(sizes) == 1 else 100
+
     def _paths(self) -> list[Path]:
         if self.path.is_dir():
             return sorted(self.path.glob("timeline*.jsonl"))
