@@ -14,7 +14,6 @@ Example::
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
@@ -48,28 +47,10 @@ def _kind(value: Any) -> MarkerKind | str:
         return str(value)
 
 
-def _records(run: RunFolder, name: str) -> Iterator[dict[str, Any]]:
-    """Complete JSON objects of a JSON-lines file of the run; a half-written or broken line is skipped (a run
-    killed mid-write still loads)."""
-    path = run.file(name)
-    if not path.exists():
-        return
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            if not line.endswith("\n"):
-                break
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict):
-                yield record
-
-
 def read_markers(run: RunFolder) -> list[MarkerRecord]:
     """The run's markers, in the order written (a record without a numeric ``ts`` is skipped)."""
     found = []
-    for record in _records(run, MARKERS):
+    for record in run.records(MARKERS, skip_broken=True):
         ts = record.get("ts")
         if isinstance(ts, int | float) and not isinstance(ts, bool):
             fields = {k: v for k, v in record.items() if k not in ("ts", "kind")}
@@ -337,7 +318,7 @@ def record_measurement(run: RunFolder, measurement: M) -> M:
 
 def read_measurements(run: RunFolder) -> Iterator[Measurement]:
     """The run's measurements in the order recorded; records of unknown kinds or broken fields are skipped."""
-    for record in _records(run, MEASUREMENTS):
+    for record in run.records(MEASUREMENTS, skip_broken=True):
         try:
             cls = MEASUREMENT_TYPES[MeasurementKind(str(record.get("kind")))]
             yield cls.from_record(record)

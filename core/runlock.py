@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Protocol
 
 from aftershock.core.errors import TargetLocked, UsageError
+from aftershock.core.procs import pid_alive
 
 Warn = Callable[[str], None]
 
@@ -112,19 +113,6 @@ def inherited(current: Holder | None, holder: Holder) -> HeldLock | None:
     if holder.under and current is not None and current.run_id == holder.under:
         return _Nested()
     return None
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether ``pid`` runs on this host (a zombie does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError, IndexError):
-        return "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
-    return True
 
 
 @dataclass

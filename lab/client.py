@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 
 from aftershock.core.errors import FaultRefused, LabError
-from aftershock.lab.state import pid_alive, read_state
+from aftershock.core.procs import pid_alive
+from aftershock.lab.state import read_state
 
 
 class LabClient:

@@ -13,8 +13,7 @@ Example::
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -168,22 +167,6 @@ def _summary(run_dir: Path, problems: list[str]) -> dict[str, Any]:
         problems.append(f"{SUMMARY_FILE} is unreadable ({type(exc).__name__}: {exc})")
         return {}
     return summary.to_dict() if summary is not None else {}
-
-
-def _lines(path: Path) -> Iterator[dict[str, Any]]:
-    """Complete JSON records of a JSON-lines file; a half-written or broken line is skipped."""
-    if not path.exists():
-        return
-    with path.open(encoding="utf-8", errors="replace") as fh:
-        for line in fh:
-            if not line.endswith("\n"):
-                break
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict):
-                yield record
 
 
 def _float(value: Any) -> float | None:

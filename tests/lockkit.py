@@ -7,7 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from aftershock.core.runlock import Holder, pid_alive
+from aftershock.core.procs import pid_alive
+from aftershock.core.runlock import Holder
 
 STARTED = 1714564800.0  # 2024-05-01 12:00:00 UTC
 

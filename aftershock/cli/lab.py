@@ -17,9 +17,10 @@ from rich.table import Table
 from aftershock.console import stdout
 from aftershock.core import paths
 from aftershock.core.errors import LabError, UsageError
+from aftershock.core.procs import pid_alive
 from aftershock.lab.client import LabClient
 from aftershock.lab.events import read_events
-from aftershock.lab.state import clear_state, pid_alive, read_state
+from aftershock.lab.state import clear_state, read_state
 
 START_TIMEOUT_S = 60.0
 

@@ -156,7 +156,8 @@ def recover_command(run_folder: Path) -> None:
 def demo_command(users: int, out: Path) -> None:
     """Start the lab, run the az-outage experiment under load, print the summary (the README's `make demo`)."""
     from aftershock.cli.lab import start_lab, stop_lab
-    from aftershock.lab.state import pid_alive, read_state
+    from aftershock.core.procs import pid_alive
+    from aftershock.lab.state import read_state
 
     lab_dir = paths.lab_dir()
     state = read_state(lab_dir)

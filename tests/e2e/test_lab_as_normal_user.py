@@ -23,9 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aftershock.core.procs import ServiceUser, descendants, wait_until
+from aftershock.core.procs import ServiceUser, descendants, pid_alive, wait_until
 from aftershock.lab.db.layout import reachable
-from aftershock.lab.state import pid_alive
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]

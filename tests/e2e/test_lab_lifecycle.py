@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aftershock.core.procs import descendants, wait_until
-from aftershock.lab.state import pid_alive, read_state
+from aftershock.core.procs import descendants, pid_alive, wait_until
+from aftershock.lab.state import read_state
 
 pytestmark = pytest.mark.slow
 
