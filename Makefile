@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint unit lab-up lab-down bench clean
+.PHONY: setup demo test fuzz lint unit lab-up lab-down bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + "): set PYTHON=python3.11")'
@@ -23,6 +23,10 @@ unit: setup
 	$(VENV)/bin/pytest -q
 
 test: lint unit
+
+# new random examples for the fuzz tests (make test replays a fixed set)
+fuzz: setup
+	$(VENV)/bin/pytest -q -k fuzz --hypothesis-profile=explore
 
 demo: setup
 	$(VENV)/bin/aftershock demo

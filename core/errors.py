@@ -25,6 +25,13 @@ Example::
 from __future__ import annotations
 
 
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped, so a message stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+
+
 class AftershockError(Exception):
     """Root of every error aftershock raises on purpose."""
 
@@ -32,6 +39,8 @@ class AftershockError(Exception):
 
     def __init__(self, message: str, *, target: str | None = None, fault: str | None = None,
                  step: str | None = None, path: str | None = None) -> None:
+        # one line whatever the input: a user's key or value may hold newlines or other control characters
+        message = one_line(message)
         super().__init__(message)
         self.message = message
         self.target = target

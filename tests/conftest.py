@@ -7,8 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.labkit import RunningLab, start_test_lab
+
+# `make test` is deterministic (the same examples every run, so CI is never red by chance);
+# `make fuzz` explores new examples (profile "explore")
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", max_examples=2000, print_blob=True)
+settings.load_profile("ci")
 
 
 @pytest.fixture(scope="module")

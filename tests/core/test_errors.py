@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from aftershock.core.errors import AftershockError, FaultRefused, FormatError, HarnessError, TargetError
+from aftershock.core.errors import (
+    AftershockError,
+    FaultRefused,
+    FormatError,
+    HarnessError,
+    TargetError,
+    UsageError,
+)
 from aftershock.core.timeline.store import TimelineFormatError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,3 +86,11 @@ def test_errors_carry_context_besides_the_message() -> None:
 ])
 def test_the_tree(error: AftershockError, parents: tuple[type[BaseException], ...]) -> None:
     assert isinstance(error, parents) and error.exit_code == 2
+
+
+def test_a_message_built_from_user_input_stays_one_line() -> None:
+    # found by the fuzz test of game-day plans: a YAML key "\n\n" made a two-line error
+    error = UsageError("plan.yaml: \n\n: unknown field\tcheck the spelling")
+    assert str(error) == "plan.yaml: \\n\\n: unknown field\\tcheck the spelling"
+    assert "\n" not in error.message
+    assert str(UsageError("plain message, one line")) == "plain message, one line"
