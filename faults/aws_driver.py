@@ -94,7 +94,10 @@ class AwsDriver:
         return f"AwsDriver(target={self.target.name!r}, dry_run={self.calls.dry_run}, run={self.calls.run!r})"
 
     def close(self) -> None:
-        self.kube.close()
+        try:
+            self.kube.close()
+        finally:
+            self.sessions.close()
 
     def _db(self) -> Aurora:
         if self._aurora is None:

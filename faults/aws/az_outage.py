@@ -47,6 +47,8 @@ from aftershock.faults.outcome import FaultOutcome
 __all__ = ["AzOutage", "AzRestore"]
 
 ASG_TAG = "aws:autoscaling:groupName"
+# FIS's "AZ Availability: Power Interruption" scenario stops ASG launches into the AZ with this action
+ASG_CAPACITY_ACTION = "aws:ec2:asg-insufficient-instance-capacity-error"
 # ASG -> (its VPCZoneIdentifier, its subnets outside the AZ, processes suspended already)
 Groups = dict[str, tuple[str, list[str], list[str]]]
 
@@ -263,6 +265,7 @@ class AzOutage:
             raise FaultRefused(f"aws.az_outage is fis but aws.regions[name={region}].fis_templates has no template "
                                f"for {az}: add the id of its 'AZ Availability: Power Interruption' template")
         fis = self._sessions.client("fis", region)
+        gaps = self._fis_gaps(fis, template)
         restore = AzRestore(az, fis_template=template)
         inflight.set(restore.call())  # before it starts: a restore finds it by its tags
         started = self._rec.write(fis, "start_experiment", clientToken=uuid.uuid4().hex,
@@ -276,6 +279,15 @@ class AzOutage:
                 raise HarnessError(f"FIS experiment {restore.fis_experiment} from template {template} is "
                                    f"{state['status']} right after its start ({state.get('reason', 'no reason')}): "
                                    "fix the template (its role, targets, stop conditions), then retry")
+        caveat = f" (weaker than an AZ loss: {'; '.join(gaps)})" if gaps else ""
         return FaultOutcome(f"AZ {az} ({region}) down: FIS experiment {restore.fis_experiment} from template "
-                            f"{template}", {"region": region, "fis_experiment": restore.fis_experiment},
-                            (restore.call(),))
+                            f"{template}{caveat}", {"region": region, "fis_experiment": restore.fis_experiment,
+                                                   "fis_gaps": gaps}, (restore.call(),))
+
+    def _fis_gaps(self, fis: Any, template: str) -> list[str]:
+        """What the template leaves out of an AZ loss: without the capacity error, the target's ASGs launch
+        replacements into the lost AZ and the RTO measured describes a kinder outage than AWS's."""
+        actions = self._rec.read(fis, "get_experiment_template", id=template)["experimentTemplate"]["actions"]
+        if ASG_CAPACITY_ACTION not in {a.get("actionId") for a in actions.values()}:
+            return [f"template {template} has no {ASG_CAPACITY_ACTION} action, so ASGs may launch into the AZ"]
+        return []

@@ -95,3 +95,12 @@ class AwsSessions:
             if key not in self._clients:
                 self._clients[key] = self._base().client(service, region_name=region, config=_CONFIG)
             return self._clients[key]
+
+    def close(self) -> None:
+        """Close every cached client's connection pool (a driver per run must not leak sockets over a game day)."""
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            close = getattr(client, "close", None)  # botocore >= 1.29 clients close their HTTP pools
+            if close is not None:
+                close()

@@ -96,16 +96,23 @@ def test_every_mutating_call_is_recorded_before_it_is_made(stack: Any) -> None:
         assert any(r["event"] == "done" and r["op"] == call["op"] for r in later)
 
 
-def _fis_target(stack: Any) -> str:
+def _fis_target(stack: Any, *, asg_capacity: bool = False) -> str:
     """The stack's target in FIS mode with a template for the AZ; returns the template's id."""
     fis = stack.client("fis")
+    actions: dict[str, Any] = {"stop": {"actionId": "aws:ec2:stop-instances", "targets": {"Instances": "i"}}}
+    if asg_capacity:
+        actions["asg"] = {"actionId": "aws:ec2:asg-insufficient-instance-capacity-error",
+                          "parameters": {"availabilityZoneIdentifiers": AZ, "duration": "PT30M"},
+                          "targets": {"AutoScalingGroups": "g"}}
     template = fis.create_experiment_template(
         clientToken="t", description="AZ Availability: Power Interruption",
         roleArn="arn:aws:iam::123456789012:role/fis",
         stopConditions=[{"source": "none"}],
-        actions={"stop": {"actionId": "aws:ec2:stop-instances", "targets": {"Instances": "i"}}},
+        actions=actions,
         targets={"i": {"resourceType": "aws:ec2:instance", "selectionMode": "ALL",
-                       "resourceTags": {"AzImpairmentPower": "StopInstances"}}})["experimentTemplate"]["id"]
+                       "resourceTags": {"AzImpairmentPower": "StopInstances"}},
+                 "g": {"resourceType": "aws:ec2:autoscaling-group", "selectionMode": "ALL",
+                       "resourceTags": {"AzImpairmentPower": "IceAsg"}}})["experimentTemplate"]["id"]
     aws = stack.target.aws.model_copy(update={
         "az_outage": AzOutageSettings(mode="fis"),
         "regions": (stack.target.aws.regions[0].model_copy(update={"fis_templates": {AZ: template}}),)})
@@ -122,11 +129,23 @@ def test_fis_mode_starts_the_template_and_stop_reverts_it(stack: Any) -> None:
     experiment = outcome.details["fis_experiment"]
     assert fis.get_experiment(id=experiment)["experiment"]["experimentTemplateId"] == template
 
+    # the template stops instances but not ASG launches into the AZ: the outcome says the fault is kinder
+    assert outcome.details["fis_gaps"] and "aws:ec2:asg-insufficient-instance-capacity-error" in outcome.description
+
     restored = stack.driver().az_restore(**outcome.reverts[0].args)
     assert f"FIS experiment {experiment} stopped" in restored.description
     assert fis.get_experiment(id=experiment)["experiment"]["state"]["status"] in ("stopping", "stopped",
                                                                                   "completed")
     assert stack.snapshot() == before
+
+
+def test_a_fis_template_of_the_whole_scenario_has_no_caveat(stack: Any) -> None:
+    _fis_target(stack, asg_capacity=True)
+    outcome = stack.driver().az_outage(AZ)
+    try:
+        assert outcome.details["fis_gaps"] == [] and "weaker" not in outcome.description
+    finally:
+        stack.driver().az_restore(**outcome.reverts[0].args)
 
 
 def test_observe_sees_a_running_fis_experiment_of_ours_as_its_az_down(stack: Any) -> None:
