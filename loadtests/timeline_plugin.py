@@ -46,6 +46,7 @@ from aftershock.core.timeline.store import (
     encode_bucket,
     encode_lines,
 )
+from aftershock.loadtests.clocks import SENT_KEY, WorkerClocks
 
 REPORT_INTERVAL_S = 0.5
 MESSAGE_TYPE = "aftershock_timeline"
@@ -210,6 +211,7 @@ class TimelinePlugin:
         self.writer: TimelineWriter | None = None
         self._flusher: gevent.Greenlet | None = None
         self._source = _source()
+        self.clocks = WorkerClocks()  # the master's estimate of each worker's clock offset
         events.init.add_listener(self._on_init)
 
     # -- setup per role -------------------------------------------------------------------------------
@@ -273,6 +275,7 @@ class TimelinePlugin:
         return encode_lines(encode_bucket(b, source=self._source) for b in self.recorder.drain())
 
     def _on_report_to_master(self, client_id: str, data: dict[str, Any], **_kw: Any) -> None:
+        data[SENT_KEY] = time.time()  # the master estimates our clock offset from these
         records = self._encoded()
         if records:
             data[REPORT_KEY] = records
@@ -307,6 +310,7 @@ class TimelinePlugin:
         self.writer.write_records(encode_bucket(b, source=s) for b, s in zip(buckets, sources, strict=True))
 
     def _on_worker_report(self, client_id: str, data: dict[str, Any], **_kw: Any) -> None:
+        self.clocks.observe(client_id, data.pop(SENT_KEY, None), time.time())
         self._write_records(data.pop(REPORT_KEY, None), client_id)
 
     def _on_worker_message(self, environment: Environment, msg: Any, **_kw: Any) -> None:

@@ -26,6 +26,7 @@ from locust.runners import MasterRunner
 
 from aftershock.core.loadworkers import WORKERS_FILE
 from aftershock.loadtests import timeline_plugin
+from aftershock.loadtests.clocks import WorkerClocks
 from aftershock.loadtests.shapes import SHAPES
 from aftershock.loadtests.transport import wrap_user_classes
 from aftershock.loadtests.workers import WorkerWatch
@@ -46,12 +47,12 @@ def add_options(parser: Any) -> None:
     parser.add_argument("--aftershock-transport", default="", help="probe and HTTP settings (JSON, from aftershock)")
 
 
-def _on_init(environment: Environment, **_kw: Any) -> None:
+def _on_init(environment: Environment, clocks: WorkerClocks) -> None:
     wrap_user_classes(list(environment.user_classes))
     folder = getattr(environment.parsed_options, "timeline_dir", "") or ""
     runner = environment.runner
-    if isinstance(runner, MasterRunner) and folder:  # joins and losses of workers, next to the timeline
-        watch = WorkerWatch(runner, Path(folder) / WORKERS_FILE)
+    if isinstance(runner, MasterRunner) and folder:  # joins, losses and clocks of workers, next to the timeline
+        watch = WorkerWatch(runner, Path(folder) / WORKERS_FILE, clocks)
         watch.start()
         environment.events.test_stopping.add_listener(watch.stop)  # the end of the run is no loss
         environment.events.quitting.add_listener(watch.stop)
@@ -63,8 +64,8 @@ def attach(events: Events) -> None:
         return
     setattr(events, _ATTACHED, True)
     events.init_command_line_parser.add_listener(add_options)
-    events.init.add_listener(_on_init)
-    timeline_plugin.install(events)
+    plugin = timeline_plugin.install(events)
+    events.init.add_listener(lambda environment, **_kw: _on_init(environment, plugin.clocks))
 
 
 __all__ = ["add_options", "attach"]

@@ -15,7 +15,7 @@ import pytest
 
 from aftershock.core.errors import UsageError
 from aftershock.core.kinds import MarkerKind
-from aftershock.core.loadworkers import read_worker_events
+from aftershock.core.loadworkers import clock_offsets_ms, read_worker_events
 from aftershock.core.plan import write_plan
 from aftershock.core.runfolder import MARKERS, RunFolder
 from aftershock.planning import resolve_plan
@@ -64,12 +64,21 @@ def test_remote_workers_join_and_a_lost_one_is_a_marker(shop: StandinShop, procs
         command = _worker_command(session.run)
         assert " --worker --master-host 127.0.0.1 --master-port " in command
         argv = [sys.executable, *command.split()[1:]]
-        remote = [procs.start(argv, tmp_path / f"remote-{i}.log", start_new_session=True) for i in (1, 2)]
+        port = command.split("--master-port ")[1].split()[0]
+        # the second "host" joins the way the container image does (deploy/kubernetes): `aftershock worker`
+        image_argv = [str(Path(sys.executable).parent / "aftershock"), "worker", "--master-host", "127.0.0.1",
+                      "--master-port", port]
+        remote = [procs.start(a, tmp_path / f"remote-{i}.log", start_new_session=True)
+                  for i, a in ((1, argv), (2, image_argv))]
         starter.join(timeout=90)
         assert not starter.is_alive() and errors == []
         wait_for(lambda: len({r.get("source") for r in _timeline(session.run) if r.get("source")}) >= 3, 20,
                  "requests from the local and both remote workers")
         remote[0].send_signal(signal.SIGKILL)
+        wait_for(lambda: len(clock_offsets_ms(read_worker_events(session.run.path))) == 3, 10,
+                 "a clock offset estimate for every worker")
+        # one host: the offsets are the reports' smallest one-way delay, well under the 20 ms warning level
+        assert all(abs(v) < 20 for v in clock_offsets_ms(read_worker_events(session.run.path)).values())
         wait_for(lambda: any(e.event == "lost" for e in read_worker_events(session.run.path)), 30,
                  "the master noticing the lost worker")
         assert session.load is not None and session.load.running  # the run goes on
