@@ -32,7 +32,7 @@ from aftershock.objectives import resolve_objectives
 LOAD_KEYS = {"users": "aftershock_users", "spawn_rate": "aftershock_spawn_rate", "shape": "aftershock_shape",
              "load_duration_s": "aftershock_load_duration_s", "workers": "aftershock_workers",
              "ledger": "aftershock_ledger", "ledger_rate": "aftershock_ledger_rate",
-             "task_rate": "aftershock_task_rate"}
+             "task_rate": "aftershock_task_rate", "soak_s": "aftershock_soak_s"}
 LOCUSTFILE_KEY = "aftershock_locustfile"
 # LoadSettings fields a target's ``load:`` section sets (below the experiment and the command line)
 TARGET_LOAD_FIELDS = ("users", "spawn_rate", "shape", "task_rate", "connect_timeout_s", "response_timeout_s")

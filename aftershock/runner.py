@@ -44,10 +44,12 @@ class RunOptions:
     ledger: bool | None = None
     out: Path = Path("runs")
     locustfile: Path | None = None
+    """``--locustfile``: above the experiment's ``aftershock_locustfile`` and the target's ``load.locustfile``."""
     remote_workers: int | None = None
     master_bind_host: str | None = None
     master_port: int | None = None
-    """``--locustfile``: above the experiment's ``aftershock_locustfile`` and the target's ``load.locustfile``."""
+    soak_s: float | None = None
+    """``--soak``: steady load and ledger before the hypothesis and the faults."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def prepare(experiment_path: Path, options: RunOptions) -> PreparedRun:
     load = {"users": options.users, "spawn_rate": options.spawn_rate, "shape": options.shape,
             "load_duration_s": options.load_duration_s, "workers": options.workers, "ledger": options.ledger,
             "remote_workers": options.remote_workers, "master_bind_host": options.master_bind_host,
-            "master_port": options.master_port}
+            "master_port": options.master_port, "soak_s": options.soak_s}
     plan = resolve_plan(_resolved_configuration(experiment), experiment=str(experiment_path),
                         title=str(experiment.get("title") or ""), target_ref=options.target, load=load,
                         default_scenario=experiment_path.stem, locustfile=options.locustfile,
@@ -187,7 +189,8 @@ def _log_to(run: RunFolder) -> logging.Handler:
 def execute(prepared: PreparedRun) -> tuple[RunFolder, Summary]:
     """Run the experiment against the target; always ends with the post-processing (safety net, summary,
     reports), exactly once: by the control, or here when the control never got to it."""
-    check_reachable(prepared.target.front_door.url, flag="--target front door")
+    check_reachable(prepared.target.front_door.url, flag="--target front door",
+                    resolver=prepared.target.load.resolver)
     run = RunFolder.create(prepared.options.out, prepared.scenario)
     write_plan(run, prepared.plan.model_copy(update={"started_at": time.time()}))
     handler = _log_to(run)

@@ -61,7 +61,7 @@ class RunSession:
         return session
 
     def start(self) -> None:
-        check_reachable(self.target.front_door.url, flag="target front door")
+        check_reachable(self.target.front_door.url, flag="target front door", resolver=self.target.load.resolver)
         self.sampler = Sampler(self.driver, self.run, on_write_failure=lambda failure: interrupt_run(self.run, failure))
         self.sampler.start()
         if self.settings.ledger and self.target.database is not None:
@@ -108,10 +108,27 @@ class RunSession:
                 first = first or time.monotonic()
                 if time.monotonic() - first >= self.settings.warmup_s:
                     self.run.mark(MarkerKind.LOAD_WARM, requests=timeline.total)
+                    self._soak()
                     return
             time.sleep(0.2)
         raise HarnessError(f"no traffic reached the timeline within {timeout_s:.0f} s: see "
                            f"{self.run.path / 'logs' / 'locust.log'}")
+
+    def _soak(self) -> None:
+        """Keep the load and the ledger going for ``soak_s`` before the hypothesis (no timeline reads: a soak
+        of hours must cost nothing here); a load generator that dies meanwhile ends the run before any fault."""
+        if self.settings.soak_s <= 0:
+            return
+        stderr().print(f"soaking: load and ledger run {self.settings.soak_s:g} s before the hypothesis and the "
+                       "faults", highlight=False)
+        ends = time.monotonic() + self.settings.soak_s
+        while (left := ends - time.monotonic()) > 0:
+            if self.load is not None and not self.load.running:
+                tail = log_tail(self.run.path / "logs" / "locust.log")
+                raise HarnessError(f"the load generator exited during the soak (code "
+                                   f"{self.load.procs[0].returncode}), before any fault: {tail}")
+            time.sleep(min(1.0, left))
+        self.run.mark(MarkerKind.LOAD_SOAKED, soak_s=self.settings.soak_s)
 
     def stop(self) -> None:
         if self.stopped:

@@ -42,6 +42,7 @@ class MarkerKind(StrEnum):
     LOAD_STARTED = "load.started"
     """The load generator runs (``users``, ``shape``, ``workers``)."""
     LOAD_WARM = "load.warm"
+    LOAD_SOAKED = "load.soaked"
     """Traffic reached the timeline (``requests``)."""
     LOAD_STOPPED = "load.stopped"
     """The load generator stopped (``exit_code``)."""
@@ -69,6 +70,7 @@ class MeasurementKind(StrEnum):
 
     RTO = "rto"
     RPO = "rpo"
+    STORE_RPO = "store_rpo"
     SCALING = "scaling"
     TRAFFIC_SHIFT = "traffic_shift"
     REPLICATION_LAG = "replication_lag"

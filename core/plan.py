@@ -50,6 +50,9 @@ class LoadSettings(BaseModel):
     ledger: bool = True
     ledger_rate: float = Field(default=25.0, gt=0)
     warmup_s: float = Field(default=2.0, ge=0)
+    soak_s: float = Field(default=0.0, ge=0)
+    """``--soak``: load and ledger run this long after the warm-up before the hypothesis and the faults (a leak,
+    a filling pool or a growing lag shows up first); the load's upper bound grows by as much."""
     locustfile: str | None = None
     """The user's locustfile (absolute, checked); None: the built-in shop journeys."""
     task_rate: float = Field(default=2.0, ge=0)

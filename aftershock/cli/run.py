@@ -64,10 +64,15 @@ Remote = tuple[int | None, str | None, int | None]
 
 def _options(target: str, users: int | None, duration: str | None, shape: str | None, workers: int | None,
              out: Path, ledger: bool | None, locustfile: Path | None = None, remote: Remote = (None, None, None),
-             ) -> RunOptions:
+             soak: str | None = None) -> RunOptions:
     return RunOptions(target=target, users=users, shape=shape, workers=workers, out=out, ledger=ledger,
                       load_duration_s=parse_duration(duration) if duration else None, locustfile=locustfile,
-                      remote_workers=remote[0], master_bind_host=remote[1], master_port=remote[2])
+                      remote_workers=remote[0], master_bind_host=remote[1], master_port=remote[2],
+                      soak_s=_soak(soak))
+
+
+def _soak(soak: str | None) -> float | None:
+    return None if soak is None else parse_duration(soak, flag="--soak")
 
 
 def remote_worker_options(func: Any) -> Any:
@@ -98,6 +103,8 @@ def _experiment_path(experiment: str) -> Path:
 @click.option("--locustfile", type=click.Path(path_type=Path), default=None,
               help="Your own Locust journeys (any User classes) instead of the shop's; aftershock adds the "
                    "timeline and the fresh-connection probe.")  # fmt: skip
+@click.option("--soak", default=None, metavar="DURATION",
+              help="Soak first: load and ledger run this long (e.g. 60m) before the hypothesis and the faults.")
 @remote_worker_options
 @click.option("--dry-run", is_flag=True, help="Validate everything and print what would be done; inject nothing.")
 @click.option("--force-unlock", is_flag=True,
@@ -105,7 +112,7 @@ def _experiment_path(experiment: str) -> Path:
 @click.option("--under-lock", default=None, hidden=True, metavar="RUN_ID",
               help="Run under the lock that RUN_ID (a game day) holds for its steps.")
 def run_command(experiment: str, target: str, users: int | None, duration: str | None, shape: str | None,
-                workers: int | None, ledger: bool | None, out: Path, locustfile: Path | None,
+                workers: int | None, ledger: bool | None, out: Path, locustfile: Path | None, soak: str | None,
                 remote_workers: int | None, master_bind: str | None, master_port: int | None, dry_run: bool,
                 force_unlock: bool, under_lock: str | None) -> None:
     """Run EXPERIMENT (a file, or a name from experiments/) under load and measure RTO, RPO and scaling.
@@ -116,7 +123,7 @@ def run_command(experiment: str, target: str, users: int | None, duration: str |
     """
     plan = prepare(_experiment_path(experiment),
                    _options(target, users, duration, shape, workers, out, ledger, locustfile,
-                            (remote_workers, master_bind, master_port)))
+                            (remote_workers, master_bind, master_port), soak))
     if dry_run:
         for line in describe(plan):
             stdout().print(line, highlight=False)

@@ -22,14 +22,15 @@ def planned_load(plan: RunPlan, out_dir: Path, **changes: Any) -> LoadConfig:
     settings, workload = plan.load, plan.snapshot.load
     values: dict[str, Any] = {
         "url": plan.snapshot.front_door.url, "out_dir": out_dir, "users": settings.users,
-        "spawn_rate": settings.spawn_rate, "duration_s": settings.load_duration_s, "shape": settings.shape,
+        "spawn_rate": settings.spawn_rate, "duration_s": settings.load_duration_s + settings.soak_s,
+        "shape": settings.shape,
         "workers": settings.workers, "task_rate": settings.task_rate,
         "remote_workers": settings.remote_workers, "master_bind_host": settings.master_bind_host,
         "master_port": settings.master_port, "startup_grace_s": settings.worker_grace_s,
         "connect_timeout_s": settings.connect_timeout_s, "response_timeout_s": settings.response_timeout_s,
         "fresh_rate": workload.probe.rate,
         "locustfile": Path(settings.locustfile) if settings.locustfile else None,
-        "transport": Transport(probe=workload.probe, http=workload.http),
+        "transport": Transport.of(workload),
     }
     values.update(changes)
     return LoadConfig(**values)
