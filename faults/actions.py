@@ -31,6 +31,7 @@ Usage in an experiment::
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import threading
@@ -45,7 +46,7 @@ from aftershock.core.measurements import read_markers
 from aftershock.core.runfolder import RunFolder
 from aftershock.faults.context import ActivityContext
 from aftershock.faults.outcome import FaultOutcome
-from aftershock.faults.reverts import record_injected, revert_outstanding
+from aftershock.faults.reverts import drop_intent, journal_intent, record_injected, revert_outstanding
 
 __all__ = [
     "az_outage",
@@ -110,15 +111,22 @@ def _inject(action: str, configuration: Configuration, prepare: Callable[[Activi
         except AftershockError as exc:  # the refusal names its fault and target for whoever reports it
             exc.with_context(target=ctx.target.name, fault=action)
             raise
+        intent = None
         if not ctx.driver.journals_in_flight:
             # a fault applied but not journaled could never be reverted; a driver that journals every step in
             # flight (AWS) stays interruptible instead: Ctrl-C during a long wait starts the rollback at once
             held.enter_context(_signals_held())
+            # and SIGKILL, which nothing holds: until the fault's own entry, a return to the baseline reverts it
+            intent = journal_intent(ctx.run, action)
         role = activity_role(ctx.run, action)
         started = ctx.run.mark(MarkerKind.FAULT_START, action=action, args=args, role=role.value)
         try:
             outcome = apply()
+            if intent is not None:
+                outcome = dataclasses.replace(outcome, in_flight_id=intent)
         except BaseException as exc:
+            if intent is not None and isinstance(exc, FaultRefused):  # refused: nothing changed
+                drop_intent(ctx.run, intent, action)
             ctx.run.mark(MarkerKind.FAULT_ABORTED, action=action, started_at=started,
                          error=f"{type(exc).__name__}: {exc}")
             if isinstance(exc, AftershockError):

@@ -24,6 +24,8 @@ _REVERT_METHODS = {
     "faults/global-switchover": "switchover_global_database",
     "faults/restore-region": "restore_database_region",
     "faults/restore-replication": "restore_replication",
+    "faults/dns-health-check": "set_dns_health_check",
+    "faults/dns-failover": "set_dns_primary",
 }
 
 
@@ -54,6 +56,10 @@ class LabDriver:
         return FaultOutcome(result["did"], result.get("details") or {}, tuple(calls))
 
     # -- faults --------------------------------------------------------------------------------------
+    def restore_baseline(self) -> FaultOutcome:
+        """Undo whatever differs from the lab's baseline (the revert of a fault whose journal line never came)."""
+        return self._fault("faults/restore-baseline")
+
     def kill_pods(self, region: str, *, az: str | None, count: int | None, percent: float | None) -> FaultOutcome:
         return self._fault("faults/kill-pods", region=region, az=az, count=count, percent=percent)
 
@@ -89,6 +95,14 @@ class LabDriver:
 
     def restore_replication(self, region: str) -> FaultOutcome:
         return self._fault("faults/restore-replication", region=region)
+
+    def set_dns_health_check(self, region: str, inverted: bool = True) -> FaultOutcome:
+        """Invert (or restore) ``region``'s Route 53 health check in the lab's DNS."""
+        return self._fault("faults/dns-health-check", region=region, inverted=inverted)
+
+    def set_dns_primary(self, primary: str) -> FaultOutcome:
+        """Make ``primary``'s failover record the PRIMARY (a manual DNS failover)."""
+        return self._fault("faults/dns-failover", primary=primary)
 
     # -- observers -----------------------------------------------------------------------------------
     def platform_events(self, since: float, until: float) -> tuple[tuple[PlatformEvent, ...], tuple[str, ...]]:

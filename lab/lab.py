@@ -23,6 +23,7 @@ from aftershock.core.errors import FaultRefused, LabError, UsageError
 from aftershock.core.procs import spawn
 from aftershock.core.target import Target
 from aftershock.lab import topology
+from aftershock.lab.baseline import BaselinePart, restore_baseline
 from aftershock.lab.config import LabSettings
 from aftershock.lab.db import DatabaseFleet, FleetTopology, NodeSpec
 from aftershock.lab.description import describe_lab
@@ -88,6 +89,7 @@ class Lab:
             "faults/cut-replication": self._cut_replication,
             "faults/restore-replication": self._restore_replication,
             "deployments/scale": self._scale,
+            "faults/restore-baseline": self._restore_baseline,
         }
 
     @property
@@ -307,6 +309,11 @@ class Lab:
             raise FaultRefused(f"replicas for {region} must be an integer >= 0, got {replicas!r}")
         self.controller.scale(region, replicas, reason="operator")
         return FaultResult(f"desired replicas of {region} set to {replicas}", {"region": region})
+
+    def _restore_baseline(self, body: dict[str, Any]) -> FaultResult:
+        parts: list[object] = []  # the lab's parts with faults of their own (BaselinePart)
+        done = restore_baseline(self, self._handlers, [p for p in parts if isinstance(p, BaselinePart)])
+        return FaultResult("; ".join(done) or "the lab was at its baseline: nothing changed", {"done": done})
 
     def _writer_region(self) -> str:
         writer = self.fleet.topology().writer

@@ -111,6 +111,9 @@ class FakeDriver:
     def az_restore(self, az: str) -> FaultOutcome:
         return self._call("az_restore", f"{az} is back", az=az)
 
+    def restore_baseline(self) -> FaultOutcome:
+        return self._call("restore_baseline", "back to the baseline")
+
     def crash_writer(self) -> FaultOutcome:
         return self._call("crash_writer", "writer crashed")
 

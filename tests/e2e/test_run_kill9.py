@@ -18,6 +18,7 @@ import pytest
 
 from aftershock.core.journal import outstanding
 from aftershock.core.runfolder import RunFolder
+from aftershock.faults.reverts import journal_intent
 from tests.labkit import RunningLab, processes_mentioning, write_short_az_outage
 
 pytestmark = pytest.mark.slow
@@ -90,3 +91,24 @@ def test_a_run_killed_with_sigkill_is_recovered_and_reported_partial(lab: Runnin
     assert (run / "report.html").exists() and (run / "report.md").exists()
     if phase != "load-started":  # traffic reached the timeline before the kill: the report shows it
         assert (run / "timeline.jsonl").stat().st_size > 0
+
+
+def test_a_fault_the_lab_applied_but_nobody_journaled_is_recovered(lab: RunningLab, short_experiment: Path,
+                                                                   tmp_path: Path) -> None:
+    """The SIGKILL window between the lab applying a fault and the fault's journal line, made exact: a run killed
+    before its faults, then what the fault action does before the call (its in-flight entry) and the lab call
+    itself, and no journal line. `aftershock recover` returns the lab to its baseline."""
+    lab.wait_healthy()
+    run = kill_at(PHASES["hypothesis"], short_experiment, tmp_path / "runs")
+    assert no_process_left(tmp_path) == []
+    journal_intent(RunFolder(run), "az_outage")
+    lab.fault("faults/az-outage", az="us-east-1b")
+    lab.fault("faults/traffic-dial", region="us-west-2", dial=40)
+    assert lab.status()["azs_down"] == ["us-east-1b"]
+
+    recovered = aftershock("recover", str(run))
+    assert recovered.returncode == 0, recovered.stderr
+    assert "AZ us-east-1b is back" in recovered.stdout and "us-west-2: 40 -> 0" in recovered.stdout
+    assert not outstanding(RunFolder(run))
+    status = lab.wait_healthy(timeout=90)
+    assert status["azs_down"] == [] and status["dials"] == BASELINE_DIALS

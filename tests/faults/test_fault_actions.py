@@ -50,11 +50,17 @@ def test_a_fault_writes_start_and_end_markers_and_a_journal_record(configuration
     assert end == {"ts": result["ended_at"], "kind": "fault.end", "action": "az_outage",
                    "description": "us-east-1c is down"}
     assert start["ts"] <= end["ts"]
-    [record] = run.records(JOURNAL)
+    intent, record = run.records(JOURNAL)
+    # before the call: an in-flight entry a return to the baseline reverts (a SIGKILL before the fault's own
+    # line leaves it for `aftershock recover`); the fault's own record supersedes it
+    assert intent["fault_id"].startswith("inflight-") and intent["details"] == {"in_flight": True}
+    assert intent["reverts"] == [{"method": "restore_baseline", "args": {}}] and intent["ts"] <= start["ts"]
     assert record == {"event": "injected", "fault_id": result["fault_id"], "action": "az_outage",
                       "ts": result["started_at"], "description": "us-east-1c is down",
                       "details": {"method": "az_outage", "az": "us-east-1c"},
-                      "reverts": [{"method": "az_restore", "args": {"az": "us-east-1c"}}]}
+                      "reverts": [{"method": "az_restore", "args": {"az": "us-east-1c"}}],
+                      "supersedes": intent["fault_id"]}
+    assert [f.fault_id for f in outstanding(run)] == [result["fault_id"]]
     assert result == {"fault_id": record["fault_id"], "action": "az_outage", "description": "us-east-1c is down",
                       "details": {"method": "az_outage", "az": "us-east-1c"}, "role": "disruption",
                       "started_at": start["ts"], "ended_at": end["ts"], "reverts": ["az_restore"]}
@@ -169,7 +175,8 @@ def test_a_fault_the_driver_refuses_is_not_journaled(configuration: dict[str, An
         actions.crash_writer(configuration=configuration)
     assert str(err.value) == "the writer is already down"
     assert (err.value.target, err.value.fault, err.value.step) == ("t", "crash_writer", None)
-    assert list(run.records(JOURNAL)) == []
+    assert outstanding(run) == []  # its in-flight entry is closed at once: nothing changed, nothing to revert
+    assert [r["event"] for r in run.records(JOURNAL)] == ["injected", "reverted"]
 
 
 def test_revert_faults_undoes_every_outstanding_fault_newest_first(configuration: dict[str, Any],
