@@ -45,6 +45,7 @@ def _register() -> None:
     from aftershock.cli.load import load_command
     from aftershock.cli.report import history_command, report_command
     from aftershock.cli.run import demo_command, recover_command, run_command
+    from aftershock.cli.serve import serve_command
     from aftershock.cli.worker import worker_command
 
     main.add_command(lab)
@@ -56,6 +57,7 @@ def _register() -> None:
     main.add_command(history_command, "history")
     main.add_command(gameday_command, "gameday")
     main.add_command(watch_command, "watch")
+    main.add_command(serve_command, "serve")
     main.add_command(worker_command, "worker")
 
 

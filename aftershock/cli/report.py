@@ -32,10 +32,17 @@ def _fmt(value: float | None, unit: str) -> str:
               help="Folder for the reports (default: the run folder).")
 @click.option("--history/--no-history", "record_history", default=True, show_default=True,
               help="Record the run in the history store ($AFTERSHOCK_HOME/history.sqlite).")
-def report_command(run_folder: Path, out_dir: Path | None, record_history: bool) -> None:
+@click.option("--pdf", is_flag=True, help="Also print report.pdf with headless Chromium (when installed).")
+def report_command(run_folder: Path, out_dir: Path | None, record_history: bool, pdf: bool) -> None:
     """Write report.html, report.md and junit.xml for RUN_FOLDER (also a partial one) and record it."""
     if not run_folder.is_dir():
         raise UsageError(f"{run_folder} is not a run folder: pass a folder under runs/ (made by `aftershock run`)")
+    if pdf:
+        from aftershock.serve.pdf import find_chromium
+
+        if find_chromium() is None:  # checked before anything is written
+            raise UsageError("--pdf needs headless Chromium: install it (apt-get install -y chromium), or leave "
+                             "--pdf out and print report.html from a browser")
     paths = write_reports(run_folder, record_history=record_history, out_dir=out_dir)
     console = stdout()
     colour = {"PASSED": "green", "FAILED": "red", "PARTIAL": "yellow"}[paths.data.verdict]
@@ -43,6 +50,10 @@ def report_command(run_folder: Path, out_dir: Path | None, record_history: bool)
                   highlight=False)
     for path in (paths.html, paths.markdown, paths.junit):
         console.print(f"wrote {path}", highlight=False)
+    if pdf:
+        from aftershock.serve.pdf import print_pdf
+
+        console.print(f"wrote {print_pdf(paths.html, paths.html.with_suffix('.pdf'))}", highlight=False)
     for regression in paths.regressions:
         console.print(f"[bold red]regression:[/] {regression}", highlight=False)
 

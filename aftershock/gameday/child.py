@@ -24,8 +24,10 @@ import signal
 import subprocess
 import sys
 import termios
+import threading
 import time
 import tty
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -110,6 +112,8 @@ class AbortSwitch:
     are read without Enter (cbreak mode). :meth:`poll` returns ``"abort key"``, ``"Ctrl-C"`` or ``"SIGTERM"``."""
 
     stdin: IO[Any] = field(default_factory=lambda: sys.stdin)
+    external: Callable[[], str | None] | None = None
+    """Another source of abort requests (the web console's abort button): polled with the keys and signals."""
     pending: list[str] = field(default_factory=list)
     _saved_tty: list[Any] | None = None
     _saved_handlers: dict[int, Any] = field(default_factory=dict)
@@ -122,8 +126,9 @@ class AbortSwitch:
             return False
 
     def __enter__(self) -> AbortSwitch:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._saved_handlers[sig] = signal.signal(sig, self._on_signal)
+        if threading.current_thread() is threading.main_thread():  # a console's game day runs in a thread
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._saved_handlers[sig] = signal.signal(sig, self._on_signal)
         if self.interactive:
             fd = self.stdin.fileno()
             self._saved_tty = termios.tcgetattr(fd)
@@ -145,6 +150,8 @@ class AbortSwitch:
 
     def poll(self, timeout_s: float) -> str | None:
         """Wait up to ``timeout_s`` for an abort request; the oldest pending one, or None."""
+        if self.external is not None and (request := self.external()) is not None:
+            self.pending.append(request)
         if not self.pending:
             if self.interactive:
                 fd = self.stdin.fileno()
@@ -158,4 +165,6 @@ class AbortSwitch:
                 deadline = time.monotonic() + timeout_s
                 while not self.pending and time.monotonic() < deadline:
                     time.sleep(0.05)
+                    if self.external is not None and (request := self.external()) is not None:
+                        self.pending.append(request)
         return self.pending.pop(0) if self.pending else None

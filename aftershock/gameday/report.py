@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aftershock.gameday.record import GameDayRecord, StepRecord, read_record
+from aftershock.gameday.scribe import notes_html, notes_markdown, read_notes
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,9 @@ def write_gameday_report(folder: Path) -> tuple[Path, Path]:
     record = read_record(folder)
     views = [step_view(folder, step) for step in record.steps]
     html_path, md_path = folder / "gameday.html", folder / "gameday.md"
-    for path, text in ((html_path, render_html(record, views)), (md_path, render_markdown(record, views))):
+    notes = read_notes(folder)  # the scribe's, typed in the web console
+    page = render_html(record, views).replace("</body></html>\n", notes_html(notes) + "</body></html>\n")
+    for path, text in ((html_path, page), (md_path, render_markdown(record, views) + notes_markdown(notes))):
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)

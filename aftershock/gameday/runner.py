@@ -210,7 +210,8 @@ class GameDay:
         watcher: RunWatcher | None = None
         abort: Abort | None = None
         title = f"step {prepared.index}/{len(self.steps)}: {prepared.title}"
-        with AbortSwitch(self.stdin) as switch, StepProcess.start(list(prepared.argv), log, env) as child, \
+        external = getattr(self.operator, "abort_requested", None)  # the web console's abort button
+        with AbortSwitch(self.stdin, external) as switch, StepProcess.start(list(prepared.argv), log, env) as child, \
                 Live(console=self.console, auto_refresh=False, transient=False) as live:
             while child.poll() is None:
                 reason = switch.poll(self.interval_s)
