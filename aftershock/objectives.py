@@ -25,7 +25,11 @@ from aftershock.core.target import Target
 Disruption = Literal["application", "infrastructure", "az", "region", "scaling"]
 DISRUPTIONS: tuple[str, ...] = ("application", "infrastructure", "az", "region", "scaling")
 # objectives where a smaller measured figure is better (all of ours)
-KNOWN = {"rto_s", "rpo_s", "first_scale_s", "ready_capacity_s", "latency_slo_s", "lost_writes"}
+KNOWN = {"rto_s", "rpo_s", "first_scale_s", "ready_capacity_s", "latency_slo_s", "lost_writes",
+         # per store (the store ledgers): RPO and lost items / objects
+         "dynamodb_rpo_s", "dynamodb_lost", "s3_rpo_s", "s3_lost",
+         # the identity ledger: users lost at the standby pool, sessions rejected after a region failover
+         "identity_rpo_s", "identity_lost", "rejected_session_rate", "login_failure_rate"}
 
 
 @cache

@@ -32,6 +32,7 @@ from aftershock.objectives import resolve_objectives
 LOAD_KEYS = {"users": "aftershock_users", "spawn_rate": "aftershock_spawn_rate", "shape": "aftershock_shape",
              "load_duration_s": "aftershock_load_duration_s", "workers": "aftershock_workers",
              "ledger": "aftershock_ledger", "ledger_rate": "aftershock_ledger_rate",
+             "store_ledgers": "aftershock_store_ledgers", "store_ledger_rate": "aftershock_store_ledger_rate",
              "task_rate": "aftershock_task_rate", "soak_s": "aftershock_soak_s"}
 LOCUSTFILE_KEY = "aftershock_locustfile"
 # LoadSettings fields a target's ``load:`` section sets (below the experiment and the command line)

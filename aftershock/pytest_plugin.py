@@ -48,6 +48,7 @@ class ExperimentFailed(AftershockError):
     """An experiment run missed objectives, deviated, or did not finish (a test failure, not a usage error)."""
 
     exit_code = 1
+    multiline = True  # pytest shows it as the test's failure: one finding per line
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -244,6 +245,10 @@ def _attach_to_allure(config: pytest.Config, run_dir: Path) -> None:
         import allure
     except ImportError:
         return
+    from aftershock.reports.glossary import glossary_lines
+
+    # the README's and the reports' wording; allure-pytest ships no type hints for it
+    allure.dynamic.description("\n\n".join(glossary_lines()))  # type: ignore[no-untyped-call]
     kinds = {".json": allure.attachment_type.JSON, ".html": allure.attachment_type.HTML,
              ".md": allure.attachment_type.TEXT}
     for name in ("summary.json", "report.html", "report.md", "journal.json"):

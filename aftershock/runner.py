@@ -25,6 +25,7 @@ from aftershock.core.plan import RunPlan, write_plan
 from aftershock.core.runfolder import MARKERS, RUN_DIR_ENV, RunFolder
 from aftershock.core.target import Target
 from aftershock.core.verdict import Summary
+from aftershock.faults.dns import require_dns_front_door
 from aftershock.finish import finish_run
 from aftershock.load.launcher import check_reachable
 from aftershock.planning import resolve_plan
@@ -104,6 +105,7 @@ def prepare(experiment_path: Path, options: RunOptions) -> PreparedRun:
                         title=str(experiment.get("title") or ""), target_ref=options.target, load=load,
                         default_scenario=experiment_path.stem, locustfile=options.locustfile,
                         experiment_dir=experiment_path.resolve().parent)
+    require_dns_front_door(experiment, plan.snapshot, experiment_path.stem)  # refused before anything starts
     return PreparedRun(experiment_path, experiment, options, plan)
 
 

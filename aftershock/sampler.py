@@ -19,7 +19,8 @@ def sample_of(observation: Observation) -> Sample:
         lag_s=tuple(sorted(observation.replication_lag_s.items())),
         lag_bytes=tuple(sorted((k, None if v is None else float(v))
                                for k, v in observation.replication_lag_bytes.items())),
-        azs_down=observation.azs_down, dials=tuple(sorted(observation.dials.items())), healthy=observation.healthy)
+        azs_down=observation.azs_down, dials=tuple(sorted(observation.dials.items())), healthy=observation.healthy,
+        dns=observation.dns)
 
 
 class Sampler:

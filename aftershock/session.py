@@ -43,6 +43,7 @@ class RunSession:
         self.extra_loads: list[LoadSession] = []  # e.g. a load spike started by an action
         self.sampler: Sampler | None = None
         self.ledger: Any = None
+        self.store_ledgers: list[Any] = []
         self.stopped = False
         self.plan: RunPlan | None = None
         """The run's plan: the load's locustfile and the target's probe and HTTP settings come from it."""
@@ -71,6 +72,11 @@ class RunSession:
                                        rate_per_s=self.settings.ledger_rate)
             self.ledger.start()
             self.run.mark(MarkerKind.LEDGER_STARTED, rate_per_s=self.settings.ledger_rate)
+        if self.settings.store_ledgers:  # DynamoDB items / S3 objects, read back from the surviving region
+            from aftershock.probes.ledger.store_activities import start_store_ledgers
+
+            self.store_ledgers = start_store_ledgers(self.run, self.target, self.settings.store_ledgers,
+                                                     self.settings.store_ledger_rate)
         plan = self.plan or RunPlan(experiment="", scenario="", target=self.target.name, snapshot=self.target,
                                     load=self.settings)
         config = planned_load(plan, self.run.path, slow_ms=self.slow_ms)
@@ -142,6 +148,11 @@ class RunSession:
             for event in read_worker_events(self.run.path):
                 if event.event == "lost":
                     self.run.mark(MarkerKind.LOAD_WORKER_LOST, worker=event.worker, at=event.ts, state=event.state)
+        if self.store_ledgers:  # read back (unless a probe did) and clean up the ledgers' items and objects
+            from aftershock.probes.ledger.store_activities import stop_store_ledgers
+
+            for problem in stop_store_ledgers(self.store_ledgers, self.run):
+                stderr().print(problem, highlight=False)
         if self.ledger is not None:
             stats = self.ledger.stop()
             self.run.mark(MarkerKind.LEDGER_STOPPED, **_plain(stats))

@@ -34,6 +34,14 @@ def _ledger(run: RunFolder, errors: list[str]) -> None:
         errors.append(f"ledger read-back failed: {exc}")
 
 
+def _store_ledgers(run: RunFolder, errors: list[str]) -> None:
+    """Read the store ledgers (DynamoDB, S3) back once, if the run had any."""
+    if any(run.file(f"ledger-{store}.jsonl").exists() for store in ("dynamodb", "s3")):
+        from aftershock.probes.ledger.store_activities import read_back_stores_once
+
+        errors.extend(read_back_stores_once(run))
+
+
 def build_summary(run: RunFolder, plan: RunPlan | None = None, errors: Iterable[str] = ()) -> Summary:
     """Judge the run from its plan (objectives, judged names) and what was measured; ``errors`` from the
     post-processing make it fail."""
@@ -41,6 +49,7 @@ def build_summary(run: RunFolder, plan: RunPlan | None = None, errors: Iterable[
     errors = list(errors)
     journal = run.read_json("journal.json") if run.file("journal.json").exists() else {}
     _ledger(run, errors)
+    _store_ledgers(run, errors)
     timeline = timeline_now(run)
     traffic = [asdict(s) for s in summarize(timeline)] if timeline.total else []
     figures = Figures.from_measurements(read_measurements(run), traffic)

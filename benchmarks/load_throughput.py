@@ -8,8 +8,10 @@ pinned to the last core, and prints, against that same endpoint:
 2. journeys req/s of one Locust process pinned to core 0 (closed loop, ``--task-rate 0``), and its CPU time
    per request (start-up included), with and without the timeline (plugin overhead, goal <= 3 %; on a
    shared machine this A/B is noisier than the overhead itself);
-3. the timeline recorder's own cost per request (a micro-benchmark of the ``events.request`` listener);
-4. req/s with a master + 1 worker vs a master + 2 workers (not pinned).
+3. a bare ``FastHttpUser`` locustfile (one GET, no checks, no timeline, no probe) on the same core, and the
+   journeys + timeline as a share of it (issue 13's goal: >= 0.9);
+4. the timeline recorder's own cost per request (a micro-benchmark of the ``events.request`` listener);
+5. req/s with a master + 1 worker vs a master + 2 workers (not pinned).
 
 The machine is shared and small: figures are noisy (+-15-25 %); each Locust figure is the median of
 ``--repeats`` runs.
@@ -83,6 +85,17 @@ print((t1 - t0) / n * 1e6)
 """
 
 
+BARE_LOCUSTFILE = r"""
+from locust import FastHttpUser, task
+
+
+class Bare(FastHttpUser):
+    @task
+    def product(self):
+        self.client.get("/api/products/1")
+"""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -129,15 +142,18 @@ def wrk(url: str, seconds: int, core: int) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def locust_once(url: str, seconds: int, users: int, core: int, timeline: bool) -> tuple[float, float]:
-    """(req/s, CPU us per request) of one pinned Locust process."""
+def locust_once(url: str, seconds: int, users: int, core: int, timeline: bool | None) -> tuple[float, float]:
+    """(req/s, CPU us per request) of one pinned Locust process: the journeys with or without the timeline, or
+    (``timeline`` None) the bare locustfile."""
     with tempfile.TemporaryDirectory() as tmp:
-        argv = [
-            sys.executable, "-m", "locust", "-f", str(REPO / "loadtests" / "locustfile.py"), "--headless",
-            "-H", url, "-u", str(users), "-r", str(users * 10), "-t", f"{seconds}s", "--exit-code-on-error", "0",
-            "--only-summary", "--json-file", f"{tmp}/stats", "--task-rate", "0", "--fresh-rate", "20",
-            "--stop-timeout", "0", "--timeline-dir", tmp if timeline else "",
-        ]  # fmt: skip
+        common = ["--headless", "-H", url, "-u", str(users), "-r", str(users * 10), "-t", f"{seconds}s",
+                  "--exit-code-on-error", "0", "--only-summary", "--json-file", f"{tmp}/stats", "--stop-timeout", "0"]
+        if timeline is None:
+            (Path(tmp) / "bare.py").write_text(BARE_LOCUSTFILE)
+            argv = [sys.executable, "-m", "locust", "-f", f"{tmp}/bare.py", *common]
+        else:
+            argv = [sys.executable, "-m", "locust", "-f", str(REPO / "loadtests" / "locustfile.py"), *common,
+                    "--task-rate", "0", "--fresh-rate", "20", "--timeline-dir", tmp if timeline else ""]
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(
             argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=pin(core), check=True
@@ -176,10 +192,11 @@ def main() -> None:
         rate = wrk(url, args.seconds, gen_core)
         if rate is not None:
             print(f"wrk -t1 -c50 GET /health:                  {rate:10.0f} req/s")
-        runs: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+        runs: dict[bool | None, list[tuple[float, float]]] = {True: [], False: [], None: []}
         locust_once(url, 2, args.users, gen_core, False)  # warm-up (imports, page cache), discarded
         for repeat in range(args.repeats):
-            for timeline in (False, True) if repeat % 2 == 0 else (True, False):  # ABBA: drift hits both
+            order: tuple[bool | None, ...] = (False, True, None) if repeat % 2 == 0 else (None, True, False)
+            for timeline in order:  # ABBA: drift hits all three
                 runs[timeline].append(locust_once(url, args.seconds, args.users, gen_core, timeline))
         off_rps = statistics.median(r for r, _ in runs[False])
         on_rps = statistics.median(r for r, _ in runs[True])
@@ -192,6 +209,10 @@ def main() -> None:
         print(
             f"  timeline overhead: throughput {1 - on_rps / off_rps:+.1%}, CPU per request {on_cpu / off_cpu - 1:+.1%}"
         )
+        bare_rps = statistics.median(r for r, _ in runs[None])
+        bare_cpu = statistics.median(c for _, c in runs[None])
+        print(f"bare FastHttpUser (1 GET, no checks):      {bare_rps:10.0f} req/s  {bare_cpu:6.1f} us CPU/request")
+        print(f"  journeys + timeline vs bare:             {on_rps / bare_rps:10.2f}  (goal >= 0.90)")
         micro = subprocess.run([sys.executable, "-c", MICRO_CODE], cwd=REPO, capture_output=True, text=True, check=True)
         per_request = float(micro.stdout.strip().splitlines()[-1])
         print(

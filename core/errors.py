@@ -36,11 +36,13 @@ class AftershockError(Exception):
     """Root of every error aftershock raises on purpose."""
 
     exit_code = 2
+    multiline = False
+    """Only a report of several findings (a failed experiment as a test failure) keeps its line breaks."""
 
     def __init__(self, message: str, *, target: str | None = None, fault: str | None = None,
                  step: str | None = None, path: str | None = None) -> None:
         # one line whatever the input: a user's key or value may hold newlines or other control characters
-        message = one_line(message)
+        message = message if self.multiline else one_line(message)
         super().__init__(message)
         self.message = message
         self.target = target

@@ -13,12 +13,14 @@ Example::
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
+from aftershock.core.dns_measurement import DnsFailoverMeasurement
+from aftershock.core.identity_rpo import IdentityRpoMeasurement
 from aftershock.core.kinds import FaultRole, MarkerKind, MeasurementKind
+from aftershock.core.measurement_base import M, Measurement
 from aftershock.core.phases import RtoPhases
 from aftershock.core.runfolder import MARKERS, RunFolder
 
@@ -89,46 +91,6 @@ def disruption_start(markers: Iterable[MarkerRecord], *, since: float | None = N
 # -- measurements ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
-class Measurement:
-    """What a probe measured, at ``ts`` (epoch seconds). Subclasses name their :attr:`kind`."""
-
-    kind: ClassVar[MeasurementKind]
-    ts: float
-
-    def fields(self) -> dict[str, Any]:
-        """The measured values as plain JSON values (what a probe returns into the Chaos Toolkit journal)."""
-        data = dataclasses.asdict(self)
-        data.pop("ts")
-        return {k: _plain(v) for k, v in data.items()}
-
-    def to_record(self) -> dict[str, Any]:
-        """The ``measurements.jsonl`` record."""
-        return {"ts": self.ts, "kind": self.kind.value, **self.fields()}
-
-    @classmethod
-    def from_record(cls: type[M], record: Mapping[str, Any]) -> M:
-        """Build from a record; unknown keys are ignored, missing ones take their defaults (old run folders load)."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in record.items() if k in names}
-        return cls(**cls._convert(values))
-
-    @classmethod
-    def _convert(cls, values: dict[str, Any]) -> dict[str, Any]:
-        return values
-
-
-M = TypeVar("M", bound=Measurement)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
 @dataclass(frozen=True)
 class OutageSpan:
     """One outage after a fault (epoch seconds; ``end`` None: still ongoing).
@@ -176,6 +138,10 @@ class RtoMeasurement(Measurement):
     measured to the first good request after the last bad one; ``rto_error_s`` is the time back to the start
     of that last bad request, or without an outage the time to the first success after the fault).
     ``slow_ms``: the latency above which a success counted as bad (None: the timeline recorded none).
+    ``clock_offset_ms``: the largest clock offset of a remote Locust worker to the master (None: one host); the
+    error bar includes it, since a worker's requests sit in the timeline by its own clock.
+    ``loop_lag_ms``: the load generator's worst scheduling delay around the recovery edge (how much later than its
+    start time a request may have been sent; None: not recorded); the error bar includes it.
     """
 
     kind: ClassVar[MeasurementKind] = MeasurementKind.RTO
@@ -192,6 +158,8 @@ class RtoMeasurement(Measurement):
     remediations: tuple[PhaseMark, ...] = ()
     phases: RtoPhases | None = None
     """Detection, failover, client recovery and warm-up (:mod:`aftershock.core.phases`); None: not split."""
+    clock_offset_ms: float | None = None
+    loop_lag_ms: float | None = None
 
     @classmethod
     def _convert(cls, values: dict[str, Any]) -> dict[str, Any]:
@@ -230,6 +198,35 @@ class RpoMeasurement(Measurement):
     last_sent_at: float | None = None
     skipped_lines: int = 0
     rpo_definition: str = ""
+
+    @classmethod
+    def _convert(cls, values: dict[str, Any]) -> dict[str, Any]:
+        return {**values, "lost_seqs": tuple(values.get("lost_seqs") or ())}
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoreRpoMeasurement(Measurement):
+    """A store ledger (DynamoDB items, S3 objects) read back from ``region``: counts, RPO, replica-side lag (s)."""
+
+    kind: ClassVar[MeasurementKind] = MeasurementKind.STORE_RPO
+    store: str = ""
+    region: str = ""
+    run_id: str = ""
+    attempted: int = 0
+    acknowledged: int = 0
+    kept: int = 0
+    lost: int = 0
+    in_doubt: int = 0
+    rejected: int = 0
+    failed_before_send: int = 0
+    rpo_s: float = 0.0
+    lost_seqs: tuple[int, ...] = ()
+    write_rate_per_s: float = 0.0
+    lag_samples: int = 0
+    lag_p50_s: float | None = None
+    lag_p99_s: float | None = None
+    lag_max_s: float | None = None
+    lag_resolution_s: float | None = None
 
     @classmethod
     def _convert(cls, values: dict[str, Any]) -> dict[str, Any]:
@@ -305,8 +302,9 @@ class ReportError(Measurement):
 
 
 MEASUREMENT_TYPES: dict[MeasurementKind, type[Measurement]] = {
-    cls.kind: cls for cls in (RtoMeasurement, RpoMeasurement, ScalingMeasurement, TrafficShiftMeasurement,
-                              ReplicationLagMeasurement, SloErrorRate, SloP95, ReportError)
+    cls.kind: cls for cls in (RtoMeasurement, RpoMeasurement, StoreRpoMeasurement, ScalingMeasurement,
+                              TrafficShiftMeasurement, ReplicationLagMeasurement, SloErrorRate, SloP95, ReportError,
+                              IdentityRpoMeasurement, DnsFailoverMeasurement)
 }
 
 
@@ -341,6 +339,8 @@ __all__ = [
     "MARKERS",
     "MEASUREMENTS",
     "MEASUREMENT_TYPES",
+    "IdentityRpoMeasurement",
+    "M",
     "MarkerKind",
     "MarkerRecord",
     "Measurement",
@@ -354,6 +354,7 @@ __all__ = [
     "ScalingMeasurement",
     "SloErrorRate",
     "SloP95",
+    "StoreRpoMeasurement",
     "TrafficShiftMeasurement",
     "applied_fault_starts",
     "disruption_start",

@@ -11,6 +11,14 @@ Boundaries come from the target's own records (:class:`PlatformEvent`: on the la
 health-check events). A phase whose boundary is missing is ``None`` (unknown), never guessed; when all three are
 known they add up to the RTO exactly.
 
+The phases partition [disruption, recovered], in this order, so every boundary is clipped to the recovery: when
+the clients recover before the platform finished (after a writer crash the pods' retries reach the promoted
+reader before the control plane moved the endpoint; a disruption no client noticed has RTO 0), the failover ends
+at the recovery and client recovery is 0 (the clients did not wait for the rest of the repair); a detection
+after the recovery makes detection the whole RTO. The platform's own instants stay in ``detected_at`` /
+``repaired_at``; a repair after the recovery only counts when none came between the detection and the recovery,
+and the caller passes events up to a bounded time after the recovery (the probe: its sustain period).
+
 Example::
 
     phases = split_phases(origin=100.0, recovered_at=112.4, events=[
@@ -63,8 +71,10 @@ class RtoPhases:
     started_at: float | None = None
     """The disruption (the RTO's origin), epoch s; None: not recovered, nothing split."""
     detected_at: float | None = None
+    """When the platform noticed (its own instant: may lie after ``recovered_at``, the phases are clipped)."""
     detected_by: str = ""
     repaired_at: float | None = None
+    """When the platform repaired itself (may lie after ``recovered_at``: the clients did not wait for it)."""
     repaired_by: str = ""
     recovered_at: float | None = None
     warm_at: float | None = None
@@ -92,23 +102,30 @@ def _seconds(later: float | None, earlier: float | None) -> float | None:
     return None if later is None or earlier is None else round(max(0.0, later - earlier), 3)
 
 
+def _clip(at: float | None, recovered_at: float) -> float | None:
+    return None if at is None else min(at, recovered_at)
+
+
 def split_phases(origin: float, recovered_at: float | None, events: Iterable[PlatformEvent], *,
                  warm_at: float | None = None, sources: Iterable[str] = (), problem: str = "") -> RtoPhases:
     """The phases of the recovery from ``origin`` (the disruption) to ``recovered_at`` (None: not recovered, so
-    no phase is known); ``warm_at``: when the SLO held again (None: not seen)."""
+    no phase is known); ``warm_at``: when the SLO held again (None: not seen). ``events`` may reach past the
+    recovery (a platform still repairing when the clients had recovered): boundaries are clipped to it."""
     sources = tuple(sources)
     if recovered_at is None:
         return RtoPhases(sources=sources, problem=problem)
-    inside = sorted((e for e in events if origin <= e.ts <= recovered_at), key=lambda e: e.ts)
-    detected = next((e for e in inside if e.boundary is Boundary.DETECTED), None)
+    seen = sorted((e for e in events if e.ts >= origin), key=lambda e: e.ts)
+    detected = next((e for e in seen if e.boundary is Boundary.DETECTED), None)
     after = detected.ts if detected is not None else origin
-    repairs = [e for e in inside if e.boundary is Boundary.REPAIRED and e.ts >= after]
-    repaired = repairs[-1] if repairs else None
+    repairs = [e for e in seen if e.boundary is Boundary.REPAIRED and e.ts >= after]
+    before_recovery = [e for e in repairs if e.ts <= recovered_at]
+    # the last repair the clients waited for; else the platform's first one after they had recovered
+    repaired = before_recovery[-1] if before_recovery else (repairs[0] if repairs else None)
     detected_at = detected.ts if detected is not None else None
     repaired_at = repaired.ts if repaired is not None else None
-    detection = _seconds(detected_at, origin)
-    failover = _seconds(repaired_at, detected_at)
-    client = _seconds(recovered_at, repaired_at)
+    detection = _seconds(_clip(detected_at, recovered_at), origin)
+    failover = _seconds(_clip(repaired_at, recovered_at), _clip(detected_at, recovered_at))
+    client = _seconds(recovered_at, _clip(repaired_at, recovered_at))
     if detection is not None and failover is not None and client is not None:  # exact sum despite the rounding
         client = round(recovered_at - origin - detection - failover, 3)
     return RtoPhases(detection_s=detection, failover_s=failover, client_recovery_s=client,

@@ -49,6 +49,9 @@ class LoadSettings(BaseModel):
     workers: int = Field(default=0, ge=0)
     ledger: bool = True
     ledger_rate: float = Field(default=25.0, gt=0)
+    store_ledgers: tuple[Literal["dynamodb", "s3"], ...] = ()
+    """Store ledgers to run (the target's ``data_stores``): numbered DynamoDB items / S3 objects."""
+    store_ledger_rate: float = Field(default=10.0, gt=0, le=200)
     warmup_s: float = Field(default=2.0, ge=0)
     soak_s: float = Field(default=0.0, ge=0)
     """``--soak``: load and ledger run this long after the warm-up before the hypothesis and the faults (a leak,

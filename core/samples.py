@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from aftershock.core.dns_sample import DnsSample
 from aftershock.core.runfolder import RunFolder
 
 SAMPLES_FILE = "samples.jsonl"
@@ -38,6 +39,8 @@ class Sample:
     dials: tuple[tuple[str, int], ...] = ()
     healthy: bool | None = None
     error: str | None = None
+    dns: DnsSample | None = None
+    """A DNS front door's state (AWS: Route 53's view next to the harness's own resolution); None: not sampled."""
 
     def region_replicas(self, region: str) -> tuple[int, int] | None:
         """``(desired, ready)`` of ``region``; None when the sample has no figure for it."""
@@ -53,7 +56,8 @@ class Sample:
         return {"ts": self.ts, "writer": self.writer, "writer_region": self.writer_region,
                 "replicas": {region: {"desired": desired, "ready": ready} for region, desired, ready in self.replicas},
                 "dials": dict(self.dials), "azs_down": list(self.azs_down), "healthy": self.healthy,
-                "replication_lag_s": dict(self.lag_s), "replication_lag_bytes": dict(self.lag_bytes)}
+                "replication_lag_s": dict(self.lag_s), "replication_lag_bytes": dict(self.lag_bytes),
+                **({"dns": self.dns.to_record()} if self.dns is not None else {})}
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> Sample | None:
@@ -77,6 +81,7 @@ class Sample:
             dials=tuple(sorted((str(k), int(v)) for k, v in (record.get("dials") or {}).items()
                                if _number(v) is not None)),
             healthy=record["healthy"] if isinstance(record.get("healthy"), bool) else None,
+            dns=DnsSample.from_record(record["dns"]) if isinstance(record.get("dns"), Mapping) else None,
         )
 
 

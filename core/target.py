@@ -22,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from aftershock.core import paths
 from aftershock.core.errors import TargetError
+from aftershock.core.identity import Identity
+from aftershock.core.route53 import Route53
 from aftershock.core.workload import Workload, rebase
 
 
@@ -50,12 +52,14 @@ class HealthCheck(_Model):
 
 
 class FrontDoor(_Model):
-    kind: Literal["global-accelerator"] = "global-accelerator"
+    kind: Literal["global-accelerator", "route53-failover"] = "global-accelerator"
     url: str
     accelerator_arn: str | None = None
     listener_arn: str | None = None
     endpoint_groups: tuple[EndpointGroup, ...] = Field(min_length=1)
     health_check: HealthCheck | None = None
+    dns: Route53 | None = None
+    """``kind: route53-failover``: the records clients resolve (:mod:`aftershock.core.route53`)."""
 
 
 class LoadBalancer(_Model):
@@ -116,6 +120,17 @@ class Database(_Model):
     # where the password comes from: "lab" (the lab's own secret file), "env:VAR" or "secretsmanager:ARN"
     password_from: str = "env:AFTERSHOCK_DB_PASSWORD"
     clusters: tuple[DbCluster, ...] = Field(min_length=1)
+
+
+class DataStores(_Model):
+    """The seeds' data stores beyond Aurora: a DynamoDB global table (same name in every region) and an S3 bucket
+    per region, replicated from the primary's. ``endpoints``: the AWS API endpoint URL per region (the lab's
+    stand-ins; empty on AWS). The store ledgers write under ``ledger_prefix`` and delete what they wrote."""
+
+    table: str | None = None
+    buckets: dict[str, str] = Field(default_factory=dict)
+    endpoints: dict[str, str] = Field(default_factory=dict)
+    ledger_prefix: str = "aftershock-ledger"
 
 
 class LabControl(_Model):
@@ -204,6 +219,9 @@ class Target(_Model):
     slow_ms: float = Field(default=1000.0, gt=0)
     """A success slower than this counts as bad for outages and the RTO (an experiment's ``aftershock_slow_ms``
     overrides it); the steady-state SLO probes judge latency on their own."""
+    data_stores: DataStores | None = None
+    identity: Identity | None = None
+    """The Cognito user pool per region and the migration path (:mod:`aftershock.core.identity`)."""
     lab: LabControl | None = None
     aws: AwsSettings | None = None
     load: Workload = Field(default_factory=Workload)
@@ -220,6 +238,8 @@ class Target(_Model):
         for where, region in self._region_refs():
             if region not in known:
                 raise ValueError(f"{where} names region {region!r}, which is not in regions {sorted(known)}")
+        if self.front_door.kind == "route53-failover" and self.front_door.dns is None:
+            raise ValueError("front_door.kind route53-failover needs front_door.dns (zone, record, answers, ...)")
         if self.kind == "lab" and self.lab is None:
             raise ValueError("a lab target needs a 'lab' section (control_url, home)")
         if self.kind == "aws" and self.aws is None:
@@ -234,6 +254,8 @@ class Target(_Model):
             refs += [(f"database.clusters[{i}]", c.region) for i, c in enumerate(self.database.clusters)]
         if self.aws:
             refs += [(f"aws.regions[{i}]", r.name) for i, r in enumerate(self.aws.regions)]
+        if self.identity:
+            refs += [(f"identity.pools[{i}]", p.region) for i, p in enumerate(self.identity.pools)]
         return refs
 
     @property

@@ -29,7 +29,8 @@ class Verdict:
 
     @classmethod
     def judge(cls, name: str, target: float, measured: float | None) -> Verdict:
-        unit = "writes" if name == "lost_writes" else "s"
+        unit = {"lost_writes": "writes", "identity_lost": "users", "rejected_session_rate": "ratio",
+                "login_failure_rate": "ratio"}.get(name, "s")
         return cls(name, target, measured, measured is not None and measured <= target, unit)
 
 

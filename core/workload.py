@@ -14,6 +14,7 @@ A target file can bring its own Locust journeys and tell aftershock how to talk 
         paths:
           - /health                            # expects 200
           - {path: /api/books, expect: [200, 304]}
+      dns_cache: ttl                           # clients keep DNS answers: ttl (default), seconds, or forever
       http:
         host_header: shop.example.com
         tls: {verify: true, ca_file: ca.pem, client_cert: client.pem, client_key: client.key}
@@ -108,6 +109,17 @@ class Workload(_Model):
     response_timeout_s: float | None = Field(default=None, gt=0)
     probe: ProbeSettings = Field(default_factory=ProbeSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    resolver: str | None = None
+    """``HOST:PORT`` of the DNS server the clients resolve names through (the lab's DNS); None: the system's."""
+    dns_cache: Literal["ttl", "forever"] | float = "ttl"
+    """How long clients keep an answer: its TTL, a fixed number of seconds, or forever (:mod:`~.resolver`)."""
+
+    @field_validator("dns_cache")
+    @classmethod
+    def _cache_seconds(cls, value: object) -> object:
+        if isinstance(value, float | int) and value < 0:
+            raise ValueError("dns_cache must be ttl, forever or seconds >= 0")
+        return value
 
 
 class Transport(_Model):
@@ -115,6 +127,13 @@ class Transport(_Model):
 
     probe: ProbeSettings = Field(default_factory=ProbeSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    resolver: str | None = None
+    dns_cache: Literal["ttl", "forever"] | float = "ttl"
+
+    @classmethod
+    def of(cls, workload: Workload) -> Transport:
+        return cls(probe=workload.probe, http=workload.http, resolver=workload.resolver,
+                   dns_cache=workload.dns_cache)
 
 
 def missing_env(headers: Mapping[str, HeaderValue], environ: Mapping[str, str] | None = None) -> list[str]:

@@ -24,13 +24,16 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
+from aftershock.core.dns_sample import DnsSample
 from aftershock.core.errors import FaultRefused, HarnessError, TargetError
+from aftershock.core.resolver import StubResolver
 from aftershock.core.runfolder import RunFolder
 from aftershock.core.target import Target
 from aftershock.faults.aws import pods
@@ -41,6 +44,8 @@ from aftershock.faults.aws.calls import CallRecorder
 from aftershock.faults.aws.credentials import resolve_aws_writer_conninfo
 from aftershock.faults.aws.guardrails import GLOBAL_ACCELERATOR, Guardrails
 from aftershock.faults.aws.observe import AwsView, Observer
+from aftershock.faults.aws.replication import DataReplication
+from aftershock.faults.aws.route53 import Route53Dns
 from aftershock.faults.aws.session import AwsSessions
 from aftershock.faults.aws.traffic import FrontDoor
 from aftershock.faults.aws.zonal_shift import ZonalShifts, cancel_call
@@ -89,6 +94,8 @@ class AwsDriver:
         self.azs = AzOutage(target, self.sessions, self.calls, self.kube, lambda: self._aurora,
                             poll_s=aws.poll_interval_s, timeout_s=aws.wait_timeout_s)
         self.observer = Observer(target, self.sessions, self.calls, self.kube, self._aurora, self.front, self.azs)
+        self.route53 = Route53Dns(target, self.sessions, self.calls)
+        self._resolver: StubResolver | None = None
 
     def __repr__(self) -> str:
         return f"AwsDriver(target={self.target.name!r}, dry_run={self.calls.dry_run}, run={self.calls.run!r})"
@@ -242,9 +249,63 @@ class AwsDriver:
     def restore_replication(self, region: str) -> FaultOutcome:
         raise FaultRefused("restore_replication is not available on AWS (see cut_replication): nothing to restore")
 
+    # -- DynamoDB / S3 replication (aftershock.faults.aws.replication) ------------------------------------
+    def pause_data_replication(self, store: str, name: str) -> FaultOutcome:
+        """Pause replication of the target's table (``dynamodb``) or source bucket (``s3``); exact revert."""
+        data = DataReplication(self.target, self.sessions, self.calls)
+        if store == "dynamodb":
+            table = data.check_table(name)
+            self.guard.ensure(*(r.name for r in self.target.regions))
+            with self.calls.fault("pause_table_replication") as inflight:
+                return data.pause_table(table, inflight)
+        if store == "s3":
+            bucket, region = data.check_bucket(name)
+            self.guard.ensure(region)
+            with self.calls.fault("pause_bucket_replication") as inflight:
+                return data.pause_bucket(bucket, region, inflight)
+        raise FaultRefused(f"unknown store {store!r}: use 'dynamodb' (a global table) or 's3' (a bucket)")
+
+    def restore_table_policy(self, table: str, policies: dict[str, str | None]) -> FaultOutcome:
+        return DataReplication(self.target, self.sessions, self.calls).restore_table_policy(table, policies)
+
+    def restore_bucket_replication(self, bucket: str, configuration: dict[str, Any]) -> FaultOutcome:
+        return DataReplication(self.target, self.sessions, self.calls).restore_bucket_replication(bucket,
+                                                                                                  configuration)
+
+    # -- DNS (Route 53, aftershock.faults.aws.route53) ---------------------------------------------------
+    def set_dns_health_check(self, region: str, inverted: bool = True) -> FaultOutcome:
+        """Fail ``region``'s Route 53 health check (``Inverted=True``); reverted by restore_dns_health_check."""
+        if not inverted:
+            raise FaultRefused("set_dns_health_check only inverts on AWS: restore_dns_health_check reverts")
+        self.guard.ensure(self.target.primary.name)
+        with self.calls.fault("fail_dns_health_check") as inflight:
+            return inflight.hand_over(self.route53.invert(region, inflight))
+
+    def restore_dns_health_check(self, check_id: str, inverted: bool) -> FaultOutcome:
+        return FaultOutcome(self.route53.restore_health_check(check_id, inverted), {"check": check_id})
+
+    def set_dns_primary(self, primary: str) -> FaultOutcome:
+        """Manual DNS failover: ``primary``'s failover record becomes the PRIMARY."""
+        self.target.region(primary)
+        self.guard.ensure(self.target.primary.name)
+        with self.calls.fault("dns_failover") as inflight:
+            return inflight.hand_over(self.route53.set_primary(primary, inflight))
+
+    def restore_dns_records(self, records: list[dict[str, Any]]) -> FaultOutcome:
+        return FaultOutcome(self.route53.restore_records(records), {})
+
     # -- observers -----------------------------------------------------------------------------------
     def observe(self) -> Observation:
-        return self.observer.observe()[0]
+        observation = self.observer.observe()[0]
+        if self.target.front_door.kind != "route53-failover" or self.target.front_door.dns is None:
+            return observation
+        return dataclasses.replace(observation, dns=self.sample_dns())  # Route 53 next to our own resolution
+
+    def sample_dns(self) -> DnsSample:
+        """Route 53's view (checkers' health share, ``test_dns_answer``) next to the harness's own resolution."""
+        if self._resolver is None:
+            self._resolver = StubResolver(self.target.load.resolver, cache=0.0)
+        return self.route53.sample(self._resolver)
 
     def observe_aws(self) -> tuple[Observation, AwsView]:
         """The observation and the AWS detail behind it (ASGs, ALB targets, GA endpoint health)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from aftershock.core.dns_sample import DnsSample
 from aftershock.core.target import Target
 from aftershock.faults.outcome import FaultOutcome
 
@@ -33,6 +34,8 @@ class Observation:
     replication_lag_bytes: dict[str, int | None] = field(default_factory=dict)
     replication_lag_s: dict[str, float | None] = field(default_factory=dict)
     healthy: bool = True
+    dns: DnsSample | None = None
+    """A DNS front door's state, when the driver samples it (AWS: Route 53's view + the harness's resolution)."""
 
 
 class Driver(Protocol):
@@ -72,6 +75,11 @@ class Driver(Protocol):
     def cut_replication(self, region: str) -> FaultOutcome: ...
 
     def restore_replication(self, region: str) -> FaultOutcome: ...
+
+    def pause_data_replication(self, store: str, name: str) -> FaultOutcome:
+        """Pause replication of the target's DynamoDB global table (``store`` ``dynamodb``) or S3 bucket (``s3``);
+        ``name`` empty: the target's table / the primary's bucket. Reverted exactly by ``revert_faults``."""
+        ...
 
     def observe(self) -> Observation: ...
 

@@ -24,8 +24,10 @@ _REVERT_METHODS = {
     "faults/global-switchover": "switchover_global_database",
     "faults/restore-region": "restore_database_region",
     "faults/restore-replication": "restore_replication",
+    "faults/resume-data-replication": "resume_data_replication",
     "faults/dns-health-check": "set_dns_health_check",
     "faults/dns-failover": "set_dns_primary",
+    "faults/alb-outage": "set_alb_outage",
 }
 
 
@@ -104,12 +106,24 @@ class LabDriver:
         """Make ``primary``'s failover record the PRIMARY (a manual DNS failover)."""
         return self._fault("faults/dns-failover", primary=primary)
 
+    def set_alb_outage(self, region: str, down: bool = True) -> FaultOutcome:
+        """Take ``region``'s ALB out (no targets: it answers 503) or bring it back (route53-failover lab)."""
+        return self._fault("faults/alb-outage", region=region, down=down)
+
+    def pause_data_replication(self, store: str, name: str) -> FaultOutcome:
+        """Pause the lab replicator for the global table (``dynamodb``) or the assets bucket (``s3``)."""
+        return self._fault("faults/pause-data-replication", store=store, name=name or None)
+
+    def resume_data_replication(self, store: str, name: str) -> FaultOutcome:
+        return self._fault("faults/resume-data-replication", store=store, name=name or None)
+
     # -- observers -----------------------------------------------------------------------------------
     def platform_events(self, since: float, until: float) -> tuple[tuple[PlatformEvent, ...], tuple[str, ...]]:
         """The lab's event log and Envoy's health-check events as RTO phase boundaries (:mod:`~.phases`)."""
         events = self._client.get(f"events?since={since}").get("events") or []
         health = self._client.get(f"health-events?since={since}").get("events") or []
-        return lab_platform_events(events, health, since=since, until=until), LAB_SOURCES
+        dns = self.target.front_door.kind == "route53-failover"  # GA's listener is not the clients' path then
+        return lab_platform_events(events, health, since=since, until=until, dns_front_door=dns), LAB_SOURCES
 
     def observe(self) -> Observation:
         status = self._client.get("status")

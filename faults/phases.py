@@ -14,7 +14,8 @@ The lab's records and what they mark:
 
 On the lab, measured: az-outage splits fully (pod died +0.04 s, endpoint moved +0.26 s, recovered +0.76 s); a pod
 kill's repair is Envoy's ejection of the dead hosts; after a writer crash the clients may recover before the
-promotion (slow requests end first), and the failover then stays unknown rather than reordered.
+endpoint moved (the pods' retries reach the promoted reader first): the failover then ends at the recovery and
+client recovery is 0 (:func:`aftershock.core.phases.split_phases`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ LAB_EVENTS: Mapping[str, Boundary] = {
     "db.global_failover": Boundary.REPAIRED,
     "alb.targets_changed": Boundary.REPAIRED,
     "pod.ready": Boundary.REPAIRED,
+    "dns.health_check_failed": Boundary.DETECTED,  # Route 53 (route53-failover lab): threshold x interval
+    "dns.ttl_expired": Boundary.REPAIRED,  # one TTL after the answer changed: every honest cache has it
 }
 """The lab event kinds that mark a phase boundary (the others do not)."""
 
@@ -55,15 +58,23 @@ class PlatformEventSource(Protocol):
         ...
 
 
+GA_CLUSTER_PREFIX = "ga-via-"
+"""Envoy clusters of the Global Accelerator listener: not on the clients' path with the route53-failover front
+door (clients reach the ALBs DNS answers), so their health events mark nothing there."""
+
+
 def lab_platform_events(events: Iterable[Mapping[str, Any]], health: Iterable[Mapping[str, Any]], *,
-                        since: float, until: float) -> tuple[PlatformEvent, ...]:
+                        since: float, until: float, dns_front_door: bool = False) -> tuple[PlatformEvent, ...]:
     """The lab's event log (``GET /events``) and Envoy's health-check events (``GET /health-events``) as
-    boundaries in ``[since, until]``, oldest first."""
+    boundaries in ``[since, until]``, oldest first; with ``dns_front_door`` the GA listener's are left out."""
+    if dns_front_door:
+        health = [h for h in health if not str(h.get("cluster") or "").startswith(GA_CLUSTER_PREFIX)]
     found = []
     for event in events:
         boundary = LAB_EVENTS.get(str(event.get("kind")))
         if boundary is not None:
-            detail = event.get("instance") or event.get("pod") or event.get("writer") or event.get("region") or ""
+            detail = (event.get("instance") or event.get("pod") or event.get("writer") or event.get("check")
+                      or event.get("region") or "")
             found.append(PlatformEvent(float(event["ts"]), boundary, f"{event['kind']} {detail}".strip()))
     for event in health:
         what = f"envoy {event.get('event')} {event.get('host')} in {event.get('cluster')}"

@@ -4,7 +4,9 @@
     GET  /events?since=EPOCH          the event log
     POST /faults/<name>               kill-pods, az-outage, az-restore, crash-writer, global-switchover,
                                       global-failover, restore-region, traffic-dial, cut-replication,
-                                      restore-replication
+                                      restore-replication; with the route53-failover front door also
+                                      dns-health-check {"region", "inverted"}, dns-failover {"primary"},
+                                      alb-outage {"region", "down"}
     POST /deployments/scale           {"region", "replicas"}
 
 A refused fault answers 400 with ``{"error": "<one line naming the culprit and the fix>"}``; nothing changed.

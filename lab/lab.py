@@ -7,6 +7,7 @@ and an HPA. Faults are validated in full before anything changes, and each says 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +29,17 @@ from aftershock.lab.baseline import BaselinePart, restore_baseline
 from aftershock.lab.config import LabSettings
 from aftershock.lab.db import DatabaseFleet, FleetTopology, NodeSpec
 from aftershock.lab.description import describe_lab
+from aftershock.lab.dns.part import LabDns
 from aftershock.lab.envoy import EnvoyLayout, EnvoyProxy
 from aftershock.lab.envoy.models import Endpoint
 from aftershock.lab.events import Emit
+from aftershock.lab.identity.part import LabIdentity
 from aftershock.lab.k8s.controller import DeploymentController
 from aftershock.lab.k8s.hpa import Autoscaler, HpaSettings
 from aftershock.lab.k8s.pods import PodTarget
 from aftershock.lab.ports import free_ports
 from aftershock.lab.shop.schema import load_schema_and_seed
+from aftershock.lab.standins.standins import StandIns, start_in_background
 
 
 @dataclass(frozen=True)
@@ -55,12 +60,19 @@ class Lab:
         self._emit = emit
         self._password = password
         self._token_key = os.urandom(16).hex()
-        self.layout = EnvoyLayout.allocate()
+        route53 = settings.front_door == "route53-failover"
+        self.layout = EnvoyLayout.allocate(alb_hosts=settings.dns.alb_hosts if route53 else None)
         ports = free_ports(len(topology.DB_INSTANCES))
         self.db_nodes = [NodeSpec(s.name, s.region, s.az, port)
                          for s, port in zip(topology.DB_INSTANCES, ports, strict=True)]
         self.envoy = EnvoyProxy(self.layout, lab_dir / "envoy", emit, ga_health=settings.ga_health,
-                                alb_health=settings.alb_health)
+                                alb_health=settings.alb_health,
+                                alb_keepalive_s=settings.dns.alb_keepalive_s if route53 else None)
+        self.dns = LabDns(settings.dns, self.layout.regions, self.layout.alb[self.layout.primary], emit,
+                          on_alb_change=lambda r: self._on_targets(r, self.controller.ready_targets(r))) \
+            if route53 else None
+        self.standins = StandIns(tuple(r.name for r in topology.REGIONS), lab_dir / "aws", settings.stores, emit)
+        self.identity = LabIdentity(settings.identity, self.standins.endpoints, lab_dir / "identity.json", emit)
         self.runtime_root = _runtime_root()
         self.fleet = DatabaseFleet(self.runtime_root / "db", self.db_nodes, password=password, emit=emit,
                                    on_topology_change=self._on_db_topology,
@@ -91,6 +103,10 @@ class Lab:
             "deployments/scale": self._scale,
             "faults/restore-baseline": self._restore_baseline,
         }
+        for path, fault in self.standins.fault_handlers().items():  # data replication (DynamoDB, S3)
+            self._handlers[path] = partial(_standin_fault, fault)
+        for path, change in (self.dns.handlers() if self.dns else {}).items():  # Route 53's faults
+            self._handlers[path] = functools.partial(_as_fault_result, change)
 
     @property
     def front_door_url(self) -> str:
@@ -117,6 +133,7 @@ class Lab:
             except BaseException as exc:
                 envoy_error.append(exc)
 
+        standins_started = start_in_background(self.standins)  # the regions' AWS API endpoints
         envoy_thread = threading.Thread(target=start_envoy, name="envoy-start")
         envoy_thread.start()
         for region, dep in self.settings.deployments.items():
@@ -134,6 +151,10 @@ class Lab:
             self._on_targets(region, self.controller.ready_targets(region))
         self.fleet.start_monitor()
         self.hpa.start()
+        standins_started()  # last: the front door and the shop do not wait for the AWS stand-ins
+        self.identity.start()  # the user pools live on the stand-ins
+        if self.dns is not None:
+            self.dns.start()
 
     def _load_schema(self, conninfo: str) -> None:
         seeded = load_schema_and_seed(conninfo, products=self.settings.products, users=self.settings.users)
@@ -141,7 +162,9 @@ class Lab:
 
     def stop(self) -> None:
         """Stop every part; each step runs even if an earlier one failed."""
-        for step in (self.hpa.stop, self.controller.stop, self.fleet.stop, self.envoy.stop):
+        dns_stop = [self.dns.stop] if self.dns is not None else []
+        for step in (*dns_stop, self.hpa.stop, self.controller.stop, self.fleet.stop, self.envoy.stop,
+                     self.identity.stop, self.standins.stop):
             try:
                 step()
             except Exception as exc:
@@ -154,16 +177,24 @@ class Lab:
         argv = [sys.executable, "-m", "aftershock.lab.shop", "--name", name, "--region", region, "--az", az,
                 "--port", str(port), "--writer", conninfo.format(self.layout.db_writer),
                 "--reader", conninfo.format(self.layout.db_readers[region])]
-        env = {**os.environ, "PGPASSWORD": self._password, "SHOP_TOKEN_KEY": self._token_key}
+        env = {**os.environ, "PGPASSWORD": self._password, "SHOP_TOKEN_KEY": self._token_key,
+               "SHOP_IDENTITY_FILE": str(self.identity.config_path),
+               "SHOP_STORES_FILE": str(self.standins.shop_config_path), "SHOP_CART_STORE": "dynamodb"}
         return spawn(argv, log_path=self.lab_dir / "pods" / f"{name}.log", env=env)
 
     def _on_targets(self, region: str, targets: Sequence[PodTarget]) -> None:
         with self._wiring:
             if not self._envoy_up:
                 return  # applied once Envoy is up
+            if self.dns is not None and self.dns.alb_down(region):
+                targets = ()  # the region's front door is out (LabDns's alb-outage fault)
             self.envoy.set_alb_targets(region, [Endpoint(t.name, "127.0.0.1", t.port, t.az) for t in targets])
 
     def _on_db_topology(self, topo: FleetTopology) -> None:
+        if self.dns is not None:  # the private zone's CNAMEs follow the endpoints
+            self.dns.on_db_topology(topo.writer.name if topo.writer else None,
+                                    {r: [n.name for n in topo.readers_in(r)] for r in self.layout.regions},
+                                    {n.name: n.port for n in self.db_nodes})
         with self._wiring:
             if not self._envoy_up:
                 self._pending_topology = topo
@@ -202,6 +233,9 @@ class Lab:
             "hpa": {r: asdict(d) for r, d in self.hpa.last_decisions.items()},
             "database": _jsonable(fleet),
             "load_balancers": {c: [asdict(h) for h in hosts] for c, hosts in self.envoy.host_health().items()},
+            "aws": self.standins.status(),
+            "identity": self.identity.status(),
+            **({"dns": self.dns.status()} if self.dns is not None else {}),
         }
 
     # -- faults ----------------------------------------------------------------------------------------
@@ -267,12 +301,14 @@ class Lab:
         region = self._region_arg(body)
         before = self._writer_region()
         result = self.fleet.failover_global(region)
+        self.standins.lose_region(before)  # its unreplicated DynamoDB/S3 writes are gone too
         return FaultResult(f"failed the global database over to {region} (unplanned, {before} lost)",
                            _jsonable(result), {"action": "faults/restore-region", "args": {"region": before}})
 
     def _restore_region(self, body: dict[str, Any]) -> FaultResult:
         region = self._region_arg(body)
         rebuilt = self.fleet.restore_region(region)
+        self.standins.restore_region(region)
         return FaultResult(f"rebuilt database region {region} as readers: {', '.join(rebuilt) or 'none'}",
                            {"db_instances": rebuilt},
                            {"action": "faults/global-switchover", "args": {"region": region}})
@@ -311,7 +347,7 @@ class Lab:
         return FaultResult(f"desired replicas of {region} set to {replicas}", {"region": region})
 
     def _restore_baseline(self, body: dict[str, Any]) -> FaultResult:
-        parts: list[object] = []  # the lab's parts with faults of their own (BaselinePart)
+        parts: list[object] = [self.standins, self.dns]
         done = restore_baseline(self, self._handlers, [p for p in parts if isinstance(p, BaselinePart)])
         return FaultResult("; ".join(done) or "the lab was at its baseline: nothing changed", {"done": done})
 
@@ -323,7 +359,19 @@ class Lab:
 
     def target_description(self, control_url: str) -> Target:
         """The lab as a target description (``--target lab``)."""
-        return describe_lab(self.settings, self.layout, self.front_door_url, self.lab_dir, control_url)
+        described = describe_lab(self.settings, self.layout, self.front_door_url, self.lab_dir, control_url,
+                                 dns_port=self.dns.port if self.dns is not None else None)
+        return described.model_copy(update={"data_stores": self.standins.description(),
+                                            "identity": self.identity.description()})
+
+
+def _standin_fault(fault: Callable[[dict[str, Any]], tuple[str, dict[str, Any], dict[str, Any] | None]],
+                   body: dict[str, Any]) -> FaultResult:
+    return FaultResult(*fault(body))
+
+
+def _as_fault_result(change: Callable[[dict[str, Any]], dict[str, Any]], body: dict[str, Any]) -> FaultResult:
+    return FaultResult(**change(body))
 
 
 def _runtime_root() -> Path:

@@ -26,6 +26,25 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
+def free_port_on(hosts: tuple[str, ...]) -> int:
+    """A TCP port free right now on every one of ``hosts`` (loopback addresses)."""
+    for _ in range(50):
+        port = free_port()
+        socks = []
+        try:
+            for host in hosts:
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                socks.append(sock)
+                sock.bind((host, port))
+            return port
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise OSError(f"no TCP port is free on all of {', '.join(hosts)}")
+
+
 def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.2) -> bool:
     """True when something accepts TCP connections on ``host:port``."""
     try:

@@ -21,9 +21,11 @@ import httpx
 from aftershock.core.target import dump_target
 from aftershock.lab.api import ControlApi
 from aftershock.lab.config import LabSettings
+from aftershock.lab.dns.settings import FRONT_DOORS, front_door_kind
 from aftershock.lab.events import EventLog
 from aftershock.lab.lab import Lab
 from aftershock.lab.state import LabState, clear_state, write_state
+from aftershock.lab.timings import load_timings, ready_timeout_s
 
 
 def _front_door_serves(url: str, region: str) -> bool:
@@ -100,8 +102,11 @@ def _pid() -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m aftershock.lab.supervisor", description=__doc__)
     parser.add_argument("--lab-dir", type=Path, required=True)
+    parser.add_argument("--front-door", choices=FRONT_DOORS, default="global-accelerator")
+    parser.add_argument("--timings", default="fast", help="fast, aws or a target file (lab/timings.py)")
     args = parser.parse_args(argv)
-    return run(args.lab_dir, LabSettings())
+    settings = load_timings(args.timings).apply(LabSettings(front_door=front_door_kind(args.front_door)))
+    return run(args.lab_dir, settings, ready_timeout_s=ready_timeout_s(settings))
 
 
 if __name__ == "__main__":

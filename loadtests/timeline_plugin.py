@@ -14,6 +14,9 @@ what:
 * master: appends each worker's buckets as they arrive (``events.worker_report``), flushing every write,
   so a live reader lags < 1 s. A bucket arrives in pieces (several workers, several reports); readers merge.
 
+Every process that sends requests also samples its own event-loop lag (:mod:`~aftershock.loadtests.looplag`)
+and writes the worst lag per bucket with its buckets (``"kind": "lag"`` lines).
+
 Without ``--timeline-dir`` the plugin records nothing (used to measure its overhead).
 The file format and the analysis live in :mod:`aftershock.core.timeline` (no Locust there).
 """
@@ -44,9 +47,11 @@ from aftershock.core.timeline.store import (
     TimelineWriter,
     decode_bucket,
     encode_bucket,
+    encode_lag,
     encode_lines,
 )
 from aftershock.loadtests.clocks import SENT_KEY, WorkerClocks
+from aftershock.loadtests.looplag import SAMPLE_MS, LoopLagSampler
 
 REPORT_INTERVAL_S = 0.5
 MESSAGE_TYPE = "aftershock_timeline"
@@ -209,6 +214,7 @@ class TimelinePlugin:
         self.events = events
         self.recorder: TimelineRecorder | None = None
         self.writer: TimelineWriter | None = None
+        self.sampler: LoopLagSampler | None = None
         self._flusher: gevent.Greenlet | None = None
         self._source = _source()
         self.clocks = WorkerClocks()  # the master's estimate of each worker's clock offset
@@ -230,7 +236,8 @@ class TimelinePlugin:
         bucket_ms = int(getattr(options, "timeline_bucket_ms", 100))
         slow_ms = _slow_ms(options)
         role = "master" if isinstance(runner, MasterRunner) else "local"
-        self.writer = TimelineWriter(Path(folder) / TIMELINE_FILE, bucket_ms=bucket_ms, writer=role, slow_ms=slow_ms)
+        self.writer = TimelineWriter(Path(folder) / TIMELINE_FILE, bucket_ms=bucket_ms, writer=role, slow_ms=slow_ms,
+                                     lag_sample_ms=SAMPLE_MS)
         self.writer.write([])  # creates the file and its meta line now, so readers can wait for it
         if isinstance(runner, MasterRunner):
             self.events.worker_report.add_listener(self._on_worker_report)
@@ -238,6 +245,7 @@ class TimelinePlugin:
         elif isinstance(runner, LocalRunner):
             self.recorder = TimelineRecorder(bucket_ms, slow_ms)
             self.events.request.add_listener(self.recorder.on_request)
+            self._start_sampler(bucket_ms)
             self._flusher = gevent.spawn(self._flush_loop)
             self.events.quitting.add_listener(self._flush_local)
         self.events.quit.add_listener(self._on_quit)
@@ -248,14 +256,24 @@ class TimelinePlugin:
             gevent.sleep(REPORT_INTERVAL_S)
             self._flush_local()
 
+    def _start_sampler(self, bucket_ms: int) -> None:
+        self.sampler = LoopLagSampler(bucket_ms)
+        self.sampler.start()
+
+    def _lag_records(self) -> list[dict[str, Any]]:
+        return [encode_lag(lag, source=self._source) for lag in self.sampler.drain()] if self.sampler else []
+
     def _flush_local(self, **_kw: Any) -> None:
         if self.recorder is not None and self.writer is not None:
             self.writer.write(self.recorder.drain(), source=self._source)
+            self.writer.write_records(self._lag_records())
 
     def _on_quit(self, **_kw: Any) -> None:
         if self._flusher is not None:
             self._flusher.kill(block=False)
             self._flusher = None
+        if self.sampler is not None:
+            self.sampler.stop()
         self._flush_local()
         if self.writer is not None:
             self.writer.close()
@@ -267,12 +285,14 @@ class TimelinePlugin:
             return
         self.recorder = TimelineRecorder(int(getattr(options, "timeline_bucket_ms", 100)), _slow_ms(options))
         self.events.request.add_listener(self.recorder.on_request)
+        self._start_sampler(self.recorder.bucket_ms)
 
     def _encoded(self) -> str:
         """The buckets since the last report as JSON lines: the master appends them as they are."""
         if self.recorder is None:
             return ""
-        return encode_lines(encode_bucket(b, source=self._source) for b in self.recorder.drain())
+        buckets = [encode_bucket(b, source=self._source) for b in self.recorder.drain()]
+        return encode_lines([*buckets, *self._lag_records()])
 
     def _on_report_to_master(self, client_id: str, data: dict[str, Any], **_kw: Any) -> None:
         data[SENT_KEY] = time.time()  # the master estimates our clock offset from these

@@ -25,10 +25,10 @@ from locust.event import Events
 from locust.runners import MasterRunner
 
 from aftershock.core.loadworkers import WORKERS_FILE
-from aftershock.loadtests import timeline_plugin
+from aftershock.loadtests import resolver, timeline_plugin
 from aftershock.loadtests.clocks import WorkerClocks
 from aftershock.loadtests.shapes import SHAPES
-from aftershock.loadtests.transport import wrap_user_classes
+from aftershock.loadtests.transport import transport_of, wrap_user_classes
 from aftershock.loadtests.workers import WorkerWatch
 
 _ATTACHED = "_aftershock_attached"
@@ -49,6 +49,7 @@ def add_options(parser: Any) -> None:
 
 def _on_init(environment: Environment, clocks: WorkerClocks) -> None:
     wrap_user_classes(list(environment.user_classes))
+    resolver.install(transport_of(environment))  # names resolve through the target's DNS, cached as it says
     folder = getattr(environment.parsed_options, "timeline_dir", "") or ""
     runner = environment.runner
     if isinstance(runner, MasterRunner) and folder:  # joins, losses and clocks of workers, next to the timeline

@@ -9,7 +9,9 @@ the start of the first good request after its last bad one (per-request timestam
 
 The error bar: the recovery instant lies after the start of that last bad request and at the latest at the
 first good one, so ``rto_error_s`` is the time between them (without an outage: the time from the disruption
-to its first success); the truth lies within ``rto_s +- rto_error_s``. A disruption that caused no bad
+to its first success), widened by the load generator's own scheduling delay around that edge (its event-loop lag:
+a request may reach the service that much later than its start time says, so the service may see another order)
+and by the workers' clock offsets; the truth lies within ``rto_s +- rto_error_s``. A disruption that caused no bad
 request has RTO 0.
 """
 
@@ -21,6 +23,7 @@ from typing import Any
 
 from aftershock.core.errors import HarnessError
 from aftershock.core.kinds import FaultRole
+from aftershock.core.loadworkers import largest_clock_offset_ms
 from aftershock.core.measurements import (
     MarkerRecord,
     OutageSpan,
@@ -162,9 +165,12 @@ def measure_rto(timeout_s: float = 60.0, sustain_s: float = 3.0, min_ok_ratio: f
         time.sleep(0.25)
     timeline, outages, recovered = seen.timeline, seen.outages, seen.recovered_ms
     error_s: float | None = None
+    offset_ms = largest_clock_offset_ms(run.path)  # workers' clocks: their requests sit by their own time
+    lag_ms: float | None = None
     if recovered is not None:
         low, high = recovery_bounds(timeline, fault_ms, outages[-1] if outages else None, names=names)
-        error_s = round((high - low) / 1000, 3)
+        lag_ms = timeline.loop_lag_ms(low, high)  # requests around the edge may have been sent this much later
+        error_s = round((high - low + (offset_ms or 0.0) + (lag_ms or 0.0)) / 1000, 3)
     measurement = RtoMeasurement(
         ts=time.time(),
         recovered=recovered is not None,
@@ -175,6 +181,8 @@ def measure_rto(timeout_s: float = 60.0, sustain_s: float = 3.0, min_ok_ratio: f
         recovered_at=recovered / 1000 if recovered is not None else None,
         sustain_s=sustain_s,
         min_ok_ratio=min_ok_ratio,
+        clock_offset_ms=offset_ms,
+        loop_lag_ms=None if lag_ms is None else round(lag_ms, 1),
         slow_ms=_slow_ms(run),
         outages=tuple(_span(o) for o in outages),
         remediations=_remediations(run, origin.ts),

@@ -4,6 +4,7 @@ the recovery and the warm-up from the timeline (:mod:`aftershock.core.phases`)."
 from __future__ import annotations
 
 import logging
+import time
 
 from aftershock.core.errors import AftershockError
 from aftershock.core.phases import PlatformEvent, RtoPhases, split_phases
@@ -29,7 +30,9 @@ def _platform_events(run: RunFolder, since: float, until: float) -> tuple[tuple[
 def rto_phases(run: RunFolder, timeline: Timeline, *, origin: float, recovered_at: float | None,
                warmup_p95_ms: float, warmup_error_rate: float, sustain_s: float) -> RtoPhases:
     """Detection, failover and client recovery of [``origin``, ``recovered_at``] (epoch s), and the warm-up after it
-    (until p95 and the error rate were within the given SLO for ``sustain_s``).
+    (until p95 and the error rate were within the given SLO for ``sustain_s``). The platform's events are read up
+    to ``sustain_s`` after the recovery, so a repair that ended after the clients recovered is seen (and clipped:
+    :func:`~aftershock.core.phases.split_phases`).
 
     A target that cannot be asked (its API down) leaves the platform phases unknown, with the reason in
     :attr:`RtoPhases.problem` and a warning in the log; the RTO itself stands.
@@ -39,8 +42,10 @@ def rto_phases(run: RunFolder, timeline: Timeline, *, origin: float, recovered_a
         warm_ms = slo_back_at(timeline, recovered_at * 1000, max_p95_ms=warmup_p95_ms,
                               max_error_rate=warmup_error_rate, sustain_ms=int(sustain_s * 1000))
         warm_at = None if warm_ms is None else warm_ms / 1000
+    # up to the end of the sustain period: a platform may finish its repair after the clients recovered
+    until = origin if recovered_at is None else min(recovered_at + sustain_s, time.time())
     try:
-        events, sources = _platform_events(run, origin, recovered_at if recovered_at is not None else origin)
+        events, sources = _platform_events(run, origin, until)
     except AftershockError as exc:
         logger.warning("RTO phases unknown: the target's platform events could not be read: %s", exc)
         return split_phases(origin, recovered_at, (), warm_at=warm_at, problem=str(exc))

@@ -30,7 +30,8 @@ from aftershock.core import paths
 from aftershock.reports.model import ReportData
 
 FIGURES: tuple[str, ...] = ("rto_s", "rpo_s", "lost_writes", "in_doubt_writes", "first_scale_s",
-                            "ready_capacity_s", "latency_slo_s")
+                            "ready_capacity_s", "latency_slo_s", "dynamodb_rpo_s", "dynamodb_lost", "s3_rpo_s",
+                            "s3_lost")
 """Figures kept per run and judged for regressions; for each, a smaller value is better."""
 
 ERROR_BARS: tuple[str, ...] = ("rto_error_s",)
@@ -41,6 +42,7 @@ COLUMNS: tuple[str, ...] = FIGURES + ERROR_BARS
 DEFAULT_MARGINS: Mapping[str, float] = MappingProxyType({
     "rto_s": 2.0, "rpo_s": 1.0, "lost_writes": 0.5, "in_doubt_writes": 2.0,
     "first_scale_s": 5.0, "ready_capacity_s": 5.0, "latency_slo_s": 5.0,
+    "dynamodb_rpo_s": 1.0, "dynamodb_lost": 0.5, "s3_rpo_s": 1.0, "s3_lost": 0.5,
 })
 
 _SCHEMA = f"""

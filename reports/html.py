@@ -18,6 +18,8 @@ from typing import Any
 
 from aftershock.reports import text
 from aftershock.reports.charts import render_charts
+from aftershock.reports.dns import dns_sections
+from aftershock.reports.glossary import PHASES
 from aftershock.reports.model import ReportData
 
 _VERDICT_COLORS = {"PASSED": ("#1b5e20", "#e8f5e9"), "FAILED": ("#b71c1c", "#ffebee"),
@@ -87,6 +89,8 @@ def _objectives(data: ReportData) -> str:
     notes = []
     if "rto_s" in data.figures:
         notes.append(f"<p class='muted' id='rto-definition'>{escape(text.RTO_DEFINITION)}</p>")
+        terms = "".join(f"<dt>{escape(term)}</dt><dd>{escape(meaning)}</dd>" for term, meaning in PHASES)
+        notes.append(f"<dl class='muted' id='rto-glossary'>{terms}</dl>")
     warning = text.rto_warning(data)
     if warning:
         notes.append(f"<p class='missed' id='rto-warning'>Warning: {escape(warning)}</p>")
@@ -106,6 +110,13 @@ def _outages(data: ReportData) -> str:
     return _table(("Started (from run start)", "Lasted", "Failed requests", "Slow requests",
                    "± start / end"), rows, numeric=frozenset({2, 3})) + (
         f"<p class='muted'>{escape(note)}</p>" if note else "")
+
+
+def _stores(data: ReportData) -> str:
+    """One ledger section per data store (DynamoDB, S3) the run measured, and the DNS failover's."""
+    return "".join(f"<h2>{escape(title)}</h2>" + _table(("Ledger", "Value"), [(escape(k), escape(v)) for k, v in rows],
+                                                       numeric=frozenset({1}))
+                   for title, rows in (*text.store_sections(data.figures), *dns_sections(data.figures)))
 
 
 def _ledger(ledger: Mapping[str, Any]) -> str:
@@ -190,7 +201,7 @@ def render_html(data: ReportData, charts: Mapping[str, str] | None = None) -> st
         "dashed lines: faults injected (red), rollbacks (blue), faults reverted (grey).</p>"
         f"{chart_html}"
         f"<h2>Outages</h2>{_outages(data)}"
-        f"<h2>RPO write ledger</h2>{_ledger(data.ledger)}"
+        f"<h2>RPO write ledger</h2>{_ledger(data.ledger)}{_stores(data)}"
         f"{_scaling(data.figures)}{_traffic(data.figures)}"
         f"<h2>Experiment steps</h2>{_steps(data)}"
         f"{_problems(data)}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from aftershock.reports import text
+from aftershock.reports.glossary import GLOSSARY
 from aftershock.reports.model import ReportData
 
 
@@ -36,6 +37,8 @@ def _rto_properties(data: ReportData) -> list[tuple[str, str]]:
     warning = text.rto_warning(data)
     if warning:
         found.append(("rto_warning", warning))
+    if found:  # the same wording as the README and the reports
+        found.extend((f"glossary_{term.replace(' ', '_')}", meaning) for term, meaning in GLOSSARY)
     return found
 
 

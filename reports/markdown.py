@@ -8,6 +8,8 @@ Example::
 from __future__ import annotations
 
 from aftershock.reports import text
+from aftershock.reports.dns import dns_sections
+from aftershock.reports.glossary import PHASES
 from aftershock.reports.model import ReportData
 
 _ICONS = {"PASSED": ":white_check_mark:", "FAILED": ":x:", "PARTIAL": ":warning:"}
@@ -44,10 +46,15 @@ def render_markdown(data: ReportData) -> str:
     if "rto_s" in data.figures:
         lines.append(f"_{_cell(text.RTO_DEFINITION)}_")
         lines.append("")
+        lines.extend(["Glossary of the RTO phases:", ""])
+        lines.extend(f"- **{term}**: {_cell(meaning)}" for term, meaning in PHASES)
+        lines.append("")
     if data.outages:
         spans = ", ".join("not over" if o.end is None else text.seconds(o.end - o.start) for o in data.outages)
         failed, slow = sum(o.failures for o in data.outages), sum(o.slow for o in data.outages)
         lines.append(f"Outages: {len(data.outages)} ({spans}); {failed} failed and {slow} slow requests.")
+    for title, rows in (*text.store_sections(data.figures), *dns_sections(data.figures)):
+        lines.append(f"{title}: " + ", ".join(f"{name} {value}" for name, value in rows) + ".")
     ledger = text.ledger_rows(data.ledger)
     if ledger:
         lines.append("Ledger: " + ", ".join(f"{name} {value}" for name, value in ledger) + ".")

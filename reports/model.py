@@ -275,7 +275,7 @@ def _marker_steps(markers: list[MarkerRecord]) -> tuple[list[Step], bool | None,
 
 _MARKER_LABELS = {MarkerKind.FAULT_START: "fault", MarkerKind.FAULT_END: "fault injected",
                   MarkerKind.ROLLBACKS_START: "rollbacks", MarkerKind.ROLLBACKS_END: "rolled back",
-                  MarkerKind.FAULT_REVERTED: "reverted"}
+                  MarkerKind.FAULT_REVERTED: "reverted", MarkerKind.LOAD_WORKER_LOST: "worker lost"}
 
 
 def _markers(records: list[MarkerRecord]) -> tuple[Marker, ...]:
@@ -283,11 +283,23 @@ def _markers(records: list[MarkerRecord]) -> tuple[Marker, ...]:
     for record in records:
         label = _MARKER_LABELS.get(MarkerKind(record.kind)) if record.kind in _MARKER_LABELS else None
         if label is not None:
-            what = record.get("action") or ""
+            what = record.get("action") or record.get("worker") or ""
             if record.kind is MarkerKind.FAULT_START and fault_role(record) is FaultRole.REMEDIATION:
                 label = "remediation"  # a phase boundary of the recovery, not a new fault
             found.append(Marker(record.ts, str(record.kind), f"{label} {what}".strip()))
     return tuple(found)
+
+
+def _lost_workers(records: list[MarkerRecord], started_at: float | None) -> list[str]:
+    """A Locust worker lost mid-run: the load dropped from then on (the run went on)."""
+    lost = []
+    for record in records:
+        if record.kind is MarkerKind.LOAD_WORKER_LOST:
+            at = _float(record.get("at")) or record.ts
+            when = f"+{at - started_at:.1f} s" if started_at else "during the run"
+            lost.append(f"Locust worker {record.get('worker') or '?'} was lost at {when}: its share of the load "
+                        "dropped from then on")
+    return lost
 
 
 def _outages(figures: Mapping[str, Any]) -> tuple[OutageSpan, ...]:
@@ -336,6 +348,7 @@ def load_report_data(run_dir: Path) -> ReportData:
     info = _run_info(run, summary, journal, run_dir.name)
     figures: Mapping[str, Any] = summary.get("figures") or _measured_figures(run_dir)
     markers = read_markers(RunFolder(run_dir))
+    problems.extend(_lost_workers(markers, run.started_at))
     if journal:
         steps, before, after = _journal_steps(journal)
     else:

@@ -38,6 +38,7 @@ def phase_segments(phases: RtoPhases) -> list[tuple[str, float, float]]:
         if end is None:
             pending.append(name)
             continue
+        end = min(end, phases.recovered_at)  # the platform may finish after the clients recovered: clipped
         label = name if not pending else f"unknown ({' + '.join([*pending, name])})"
         segments.append((label, cursor, end))
         cursor, pending = end, []

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aftershock.core.figures import rto_error_warning, with_error
+from aftershock.reports.glossary import RTO_DEFINITION
 from aftershock.reports.model import Objective, ReportData
 
 OBJECTIVE_LABELS = {
@@ -40,12 +41,6 @@ def number(value: float) -> str:
     return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
-RTO_DEFINITION = ("RTO: from the first disruption of the method (a remediation step never restarts the clock) to "
-                  "the first good request after the last bad one - a request is bad when it failed or took longer "
-                  "than slow_ms - once traffic stayed good for the sustain period. The recovery instant lies "
-                  "between the start of that last bad request and the first good one: ± is that interval.")
-
-
 def measured(objective: Objective, figures: Mapping[str, Any] | None = None) -> str:
     """The measured value; the RTO with its error bar (``12.40 s ± 0.03 s``) when ``figures`` hold it."""
     if objective.measured is None:
@@ -61,7 +56,8 @@ def rto_warning(data: ReportData) -> str | None:
     rto, error = data.figures.get("rto_s"), data.figures.get("rto_error_s")
     if not isinstance(rto, int | float) or not isinstance(error, int | float):
         return None
-    return rto_error_warning(float(rto), float(error))
+    offset = data.figures.get("clock_offset_ms")
+    return rto_error_warning(float(rto), float(error), offset if isinstance(offset, int | float) else None)
 
 
 def slow_note(data: ReportData) -> str | None:
@@ -69,7 +65,11 @@ def slow_note(data: ReportData) -> str | None:
     slow_ms = data.figures.get("slow_ms")
     if not isinstance(slow_ms, int | float) or isinstance(slow_ms, bool):
         return None
-    return f"requests slower than {slow_ms:g} ms count as bad (slow) for outages and the RTO"
+    note = f"requests slower than {slow_ms:g} ms count as bad (slow) for outages and the RTO"
+    offset = data.figures.get("clock_offset_ms")
+    if isinstance(offset, int | float) and not isinstance(offset, bool):
+        note += f"; remote Locust workers' largest clock offset {offset:.1f} ms, included in the RTO's ±"
+    return note
 
 
 def target(objective: Objective) -> str:
@@ -111,6 +111,24 @@ def ledger_rows(ledger: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+STORE_NAMES = {"dynamodb": "DynamoDB global table", "s3": "S3 replicated bucket"}
+_LAG_FIELDS = (("lag_p50_s", "replication lag p50 (s)"), ("lag_p99_s", "replication lag p99 (s)"),
+               ("lag_max_s", "replication lag max (s)"), ("lag_resolution_s", "lag resolution (s)"))
+
+
+def store_sections(figures: Mapping[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """One ``(title, rows)`` per store ledger of the run (``figures["stores"]``), in store order."""
+    stores = figures.get("stores")
+    sections = []
+    for store, fields in sorted(stores.items()) if isinstance(stores, Mapping) else ():
+        rows = ledger_rows(fields)
+        rows += [(name, "unknown" if fields.get(key) is None else number(float(fields[key])))
+                 for key, name in _LAG_FIELDS]
+        title = f"{STORE_NAMES.get(store, store)} ledger (read back from {fields.get('region') or '?'})"
+        sections.append((title, rows))
+    return sections
+
+
 def verdict_sentence(data: ReportData) -> str:
     """The verdict in words, for the top of every report."""
     if data.partial:
@@ -126,4 +144,4 @@ def verdict_sentence(data: ReportData) -> str:
 
 
 __all__ = ["RTO_DEFINITION", "label", "ledger_rows", "measured", "met", "rto_warning", "seconds", "slow_note",
-           "target", "verdict_sentence", "when"]
+           "store_sections", "target", "verdict_sentence", "when"]

@@ -14,13 +14,16 @@ from typing import Any
 import click
 from rich.table import Table
 
+from aftershock.cli.lab_dns import dns_table
 from aftershock.console import stdout
 from aftershock.core import paths
 from aftershock.core.errors import LabError, UsageError
 from aftershock.core.procs import pid_alive
 from aftershock.lab.client import LabClient
+from aftershock.lab.config import LabSettings
 from aftershock.lab.events import read_events
 from aftershock.lab.state import clear_state, read_state
+from aftershock.lab.timings import PROFILES, load_timings, ready_timeout_s
 
 START_TIMEOUT_S = 60.0
 
@@ -41,8 +44,11 @@ def _running_lab_pid(lab_dir: Path) -> int | None:
     return None
 
 
-def start_lab(lab_dir: Path, *, detach: bool, timeout: float = START_TIMEOUT_S) -> subprocess.Popen[bytes]:
-    """Start the supervisor and wait until the front door serves; raise LabError with its log otherwise."""
+def start_lab(lab_dir: Path, *, detach: bool, timeout: float = START_TIMEOUT_S,
+              front_door: str = "global-accelerator", timings: str = "fast") -> subprocess.Popen[bytes]:
+    """Start the supervisor and wait until the front door serves; raise LabError with its log otherwise.
+    ``timings``: fast, aws or a target file (:mod:`aftershock.lab.timings`; slower clocks wait longer)."""
+    timeout = max(timeout, ready_timeout_s(load_timings(timings).apply(LabSettings())) + 15.0)
     running = _running_lab_pid(lab_dir)
     if running:
         state = read_state(lab_dir)
@@ -52,7 +58,8 @@ def start_lab(lab_dir: Path, *, detach: bool, timeout: float = START_TIMEOUT_S) 
     lab_dir.mkdir(parents=True, exist_ok=True)
     clear_state(lab_dir)
     log = lab_dir / "supervisor.log"
-    argv = [sys.executable, "-m", "aftershock.lab.supervisor", "--lab-dir", str(lab_dir)]
+    argv = [sys.executable, "-m", "aftershock.lab.supervisor", "--lab-dir", str(lab_dir), "--front-door", front_door,
+            "--timings", timings]
     with log.open("ab") as out:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=detach)
@@ -74,11 +81,19 @@ def start_lab(lab_dir: Path, *, detach: bool, timeout: float = START_TIMEOUT_S) 
 
 @lab.command()
 @click.option("--detach", is_flag=True, help="Return once the lab serves; it keeps running in the background.")
-def up(detach: bool) -> None:
+@click.option("--front-door", type=click.Choice(["global-accelerator", "route53-failover"]),
+              default="global-accelerator", show_default=True,
+              help="route53-failover: clients resolve the shop through the lab's DNS (Route 53 failover records).")
+@click.option("--timings", default="fast", show_default=True, metavar="fast|aws|FILE",
+              help="Clocks of the lab: fast (seconds), aws (AWS/Kubernetes defaults: health checks, Aurora failover "
+                   "detection, pod start, HPA sync) or a target file (aws with its health checks).")
+def up(detach: bool, front_door: str, timings: str) -> None:
     """Start the lab (front door, ALBs, pods, HPA, database) on 127.0.0.1."""
     lab_dir = paths.lab_dir()
+    load_timings(timings)  # bad input: one-line error before anything starts
+    timings = timings if timings in PROFILES else str(Path(timings).resolve())  # the supervisor's cwd may differ
     started = time.monotonic()
-    proc = start_lab(lab_dir, detach=detach)
+    proc = start_lab(lab_dir, detach=detach, front_door=front_door, timings=timings)
     state = read_state(lab_dir)
     assert state is not None
     console = stdout()
@@ -138,7 +153,8 @@ def down() -> None:
 @lab.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the full status as JSON.")
 def status(as_json: bool) -> None:
-    """Topology and health: dials, ALB targets, pods desired/ready per region, database writer and lag."""
+    """Topology and health: dials, ALB targets, pods desired/ready per region, database writer and lag, and the
+    lab's Route 53 (answer, health checks) with the route53-failover front door."""
     with _client() as client:
         body = client.get("status")
     if as_json:
@@ -161,6 +177,8 @@ def status(as_json: bool) -> None:
         db.add_row(node["name"], node["region"], node["az"], node["role"], str(node["alive"]),
                    str(node.get("lag_bytes", "")))
     console.print(db)
+    if "dns" in body:  # the route53-failover front door
+        console.print(dns_table(body["dns"]))
 
 
 def _fault(path: str, body: dict[str, Any]) -> None:

@@ -241,9 +241,9 @@ def load_command(
         task_rate=_first(task_rate, workload.task_rate, 2.0),
         fresh_rate=workload.probe.rate,
         locustfile=_user_locustfile(locustfile, name, workload),
-        transport=Transport(probe=workload.probe, http=workload.http),
+        transport=Transport.of(workload),
     )
-    check_reachable(config.url, flag=flag)
+    check_reachable(config.url, flag=flag, resolver=config.transport.resolver)
     err = stderr()
     result = run_load(config, on_started=_announcer(config, duration))
     timeline = read_timeline(result.timeline_path) if result.timeline_path.exists() else Timeline((), bucket_ms)

@@ -39,7 +39,7 @@ def print_summary(run: RunFolder, summary: Summary) -> None:
         table.add_row(v.name, f"<= {v.target:g} {v.unit}", measured, "yes" if v.met else "[red]no[/]")
     console.print(table)
     rto = summary.figures.rto
-    warning = rto_error_warning(rto.rto_s, rto.rto_error_s) if rto is not None else None
+    warning = rto_error_warning(rto.rto_s, rto.rto_error_s, rto.clock_offset_ms) if rto is not None else None
     if warning:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     ledger = summary.figures.rpo
@@ -148,6 +148,11 @@ def recover_command(run_folder: Path) -> None:
     if not run.file("run.json").exists():
         raise UsageError(f"{run_folder} is not a run folder (no run.json): pass a folder under runs/")
     target = read_plan(run).snapshot  # the target as it was when the run started
+    if target.data_stores is not None:  # a killed run leaves its store ledger entries behind
+        from aftershock.probes.ledger.store_cleanup import cleanup_store_ledgers
+
+        for line in cleanup_store_ledgers(run.path, target):
+            stdout().print(f"cleaned up: {line}", highlight=False)
     pending = outstanding(run)
     if not pending:
         stdout().print("nothing to recover: every injected fault was reverted")

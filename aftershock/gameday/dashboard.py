@@ -22,11 +22,11 @@ from rich.text import Text
 from aftershock.core.errors import UsageError
 from aftershock.core.kinds import MarkerKind
 from aftershock.core.runfolder import RunFolder
-from aftershock.gameday.snapshot import WINDOW_S, RunWatcher, Snapshot
+from aftershock.gameday.snapshot import ENDED_PHASES, WINDOW_S, RunWatcher, Snapshot
 
 PHASE_STYLES = {"warming up": "dim", "steady state": "green", "fault": "bold white on red",
                 "recovering": "bold yellow", "rolling back": "bold magenta", "rolled back": "cyan",
-                "done": "bold green"}
+                "finished": "bold green", "aborted": "bold magenta"}
 MAX_MARKERS = 8
 
 
@@ -39,7 +39,7 @@ def _rto_text(snap: Snapshot) -> Text:
             return Text("measured: not recovered", style="bold red")
         return Text(f"{rto.seconds:.1f} s (measured)", style="bold")
     seconds = rto.seconds or 0.0
-    if snap.phase in ("rolled back", "done"):
+    if snap.phase in ("rolled back", *ENDED_PHASES):
         return Text(f"not measured (the run ended before recovery was confirmed); last failure {seconds:.1f} s "
                     "after the fault", style="yellow")
     if rto.failing:
@@ -91,7 +91,7 @@ def render(snap: Snapshot, *, title: str | None = None, hint: str | None = None)
     grid.add_column()
     phase = Text(f" {snap.phase.upper()} ", style=PHASE_STYLES.get(snap.phase, "bold"))
     if snap.interrupted:
-        phase.append("  interrupted: rolling the fault back" if snap.phase != "done" else "  interrupted",
+        phase.append("  interrupted: rolling the fault back" if snap.phase not in ENDED_PHASES else "  interrupted",
                      style="bold magenta")
     phase.append(f"   T+{snap.elapsed_s:.1f} s")
     grid.add_row("phase", phase)
@@ -152,10 +152,10 @@ def watch(folder: Path, console: Console, *, once: bool = False, interval_s: flo
                 watcher = RunWatcher(latest)
                 continue
             hint = "Ctrl-C leaves the dashboard (the run goes on)"
-            if snap.phase == "done" and follow and not _game_day_over(folder):
+            if snap.phase in ENDED_PHASES and follow and not _game_day_over(folder):
                 hint = "step done; waiting for the next step ... (Ctrl-C leaves)"
             live.update(render(snap, hint=hint), refresh=True)
-            if snap.phase == "done" and (not follow or _game_day_over(folder)):
+            if snap.phase in ENDED_PHASES and (not follow or _game_day_over(folder)):
                 return
             sleep(interval_s)
 

@@ -7,10 +7,11 @@ Example::
     snap.phase, snap.rto, snap.ok_rps   # "fault", Rto(kind="so far", seconds=2.3, failing=True), 41.5
 
 Phases, from the markers (and the traffic while a fault is on): ``warming up`` (no traffic yet), ``steady
-state`` (before the fault, and the check after it), ``fault`` (a fault was injected and requests fail or the
-injection is in progress), ``recovering`` (after the fault, no failures now, the RTO not measured yet),
-``rolling back`` (rollbacks started, or the run was interrupted), ``rolled back`` (rollbacks ended) and
-``done`` (the summary is written).
+state`` (before the fault), ``fault`` (a fault was injected and requests fail or the injection is in progress),
+``recovering`` (the fault is still in effect, no failures now: also during the steady-state check after the
+method, until the rollbacks), ``rolling back`` (rollbacks started, or the run was interrupted), ``rolled back``
+(rollbacks ended), then ``finished`` or ``aborted`` (the summary is written; aborted: the run was interrupted).
+The terminal dashboard and the web console both show :func:`derive_phase`.
 """
 
 from __future__ import annotations
@@ -110,21 +111,26 @@ def _traffic(timeline: Timeline, end_ms: float, since_s: float | None) -> _Traff
     return _Traffic(ok / span_s, fail / span_s, hist.percentile(0.95, max_ms=max_ms), recent_fail > 0, last_fail)
 
 
-def derive_phase(kinds: list[str], *, failing: bool, done: bool, warm: bool) -> str:
-    """The phase of a run from its marker kinds (in order) and whether requests are failing now."""
+ENDED_PHASES = ("finished", "aborted")
+"""The phases of a run whose summary is written."""
+
+
+def derive_phase(kinds: list[str], *, failing: bool, done: bool, warm: bool, interrupted: bool = False) -> str:
+    """The phase of a run from its marker kinds (in order) and whether requests are failing now; ``interrupted``:
+    its summary says so (a run killed and finished by someone else has no ``run.interrupted`` marker)."""
+    interrupted = interrupted or MarkerKind.RUN_INTERRUPTED in kinds
     if done:
-        return "done"
+        return "aborted" if interrupted else "finished"
     if MarkerKind.ROLLBACKS_END in kinds:
         return "rolled back"
-    if MarkerKind.ROLLBACKS_START in kinds or MarkerKind.RUN_INTERRUPTED in kinds:
+    if MarkerKind.ROLLBACKS_START in kinds or interrupted:
         return "rolling back"
     if MarkerKind.FAULT_START in kinds:
         after = kinds[len(kinds) - 1 - kinds[::-1].index(MarkerKind.FAULT_START):]
-        if MarkerKind.METHOD_END in after:
-            return "steady state"
-        if MarkerKind.FAULT_END not in after or failing:
+        if MarkerKind.FAULT_END in after:  # in effect until the rollbacks (the check after the method runs under it)
+            return "fault" if failing else "recovering"
+        if MarkerKind.FAULT_ABORTED not in after:  # being injected (an aborted one injected nothing)
             return "fault"
-        return "recovering"
     return "steady state" if warm or MarkerKind.LOAD_WARM in kinds else "warming up"
 
 
@@ -181,7 +187,8 @@ class RunWatcher:
         return Snapshot(
             name=self.run.path.name, scenario=str(meta.get("scenario") or self.run.path.name),
             elapsed_s=max(0.0, now - started),
-            phase=derive_phase(kinds, failing=traffic.failing, done=done, warm=self._timeline.start_ms is not None),
+            phase=derive_phase(kinds, failing=traffic.failing, done=done, warm=self._timeline.start_ms is not None,
+                               interrupted=(summary or {}).get("status") == "interrupted"),
             interrupted=MarkerKind.RUN_INTERRUPTED in kinds, ok_rps=traffic.ok_rps, fail_rps=traffic.fail_rps,
             p95_ms=traffic.p95_ms, rto=self._rto(fault_at, traffic, now),
             markers=tuple(Marker(m["ts"] - started, m["kind"], _marker_text(m)) for m in markers

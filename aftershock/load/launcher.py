@@ -47,6 +47,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from aftershock.core.errors import UsageError
+from aftershock.core.resolver import StubResolver, is_address
 from aftershock.load.config import LOG_FILE, STATS_BASENAME, LoadConfig, LoadResult, locust_argv, worker_argv
 
 
@@ -56,14 +57,22 @@ def _free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
-def check_reachable(url: str, *, timeout_s: float = 2.0, flag: str = "--url") -> None:
-    """Fail fast with :class:`UsageError` when nothing answers HTTP at ``url`` (TCP connect, then one GET)."""
+def check_reachable(url: str, *, timeout_s: float = 2.0, flag: str = "--url", resolver: str | None = None) -> None:
+    """Fail fast with :class:`UsageError` when nothing answers HTTP at ``url`` (TCP connect, then one GET);
+    ``resolver``: the DNS server the clients resolve the URL's name through (``HOST:PORT``)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
         raise UsageError(f"{flag} {url!r} has a bad port: use a form like http://127.0.0.1:8080") from exc
+    if resolver is not None and not is_address(host):
+        try:
+            address = StubResolver(resolver).lookup(host).addresses[0]
+        except (OSError, IndexError) as exc:
+            raise UsageError(f"{flag} {url}: {host} does not resolve through {resolver} ({exc}); start the "
+                             "target or fix load.resolver") from exc
+        url, host = url.replace(f"//{parts.netloc}", f"//{address}:{port}", 1), address
     try:
         with socket.create_connection((host, port), timeout=timeout_s):
             pass

@@ -5,7 +5,7 @@ Routes::
     GET  /                          the runs under --runs (run folders and game days), newest first
     GET  /run/<folder>              the live run view          GET /events/run/<folder>   its event stream
     GET  /gameday                   game-day control           GET /events/gameday        its event stream
-    POST /gameday/start|decide|abort|note                      control actions (CSRF token required)
+    POST /gameday/start|decide|abort|stop|note                 control actions (CSRF token required)
     GET  /scorecard, /scorecard/<target>                       stakeholder scorecards
 
 Access (:class:`Guard`): a non-local bind requires the token on every request (``?token=`` once, then a cookie,
@@ -216,6 +216,11 @@ async def _act(console: Console, name: str, form: dict[str, str]) -> str | None:
         if control.operator is None or not control.running:
             return "no game-day step is running"
         control.operator.abort(ABORT_BY)
+        return None
+    if name == "stop":
+        if control.operator is None or not control.running:
+            return "no game day is running"
+        control.operator.stop_day(step_running=control.step_running())
         return None
     if name == "note":
         if control.day is None:

@@ -78,13 +78,15 @@ def _day(control: DayControl, csrf: str) -> str:
 
 
 def _abort(control: DayControl, csrf: str) -> str:
-    day = control.day
-    if day is None or not control.running:
+    """While a step runs: ABORT (roll its fault back; the day goes on if the room says so) and stop the day
+    (abort the step and run no further one)."""
+    if not control.step_running():
         return ""
-    running = [s for s in read_record(day.folder.path).steps if s.status == "running"]
-    if not running:
-        return ""
-    return _form("/gameday/abort", csrf, "<button class='abort' id='abort'>ABORT: roll the fault back now</button>")
+    stopping = control.operator is not None and control.operator.stopping
+    abort = "<button class='abort' id='abort-step'>ABORT: roll the fault back now</button>"
+    return (_form("/gameday/abort", csrf, abort)
+            + ("<p class='warn' id='stopping'>stopping the day: the step is rolled back, no further step runs</p>"
+               if stopping else _form("/gameday/stop", csrf, "<button id='stop-day'>stop the day</button>")))
 
 
 def _notes(control: DayControl) -> str:

@@ -23,10 +23,12 @@ from aftershock.core.errors import AftershockError, UsageError
 from aftershock.core.target import load_target
 from aftershock.gameday.operator import Decision
 from aftershock.gameday.plan import load_plan
+from aftershock.gameday.record import read_record
 from aftershock.gameday.runner import GameDay
 from aftershock.locking import holding, new_run_id
 
 ABORT_BY = "console abort button"
+STOP_BY = "console stop-the-day button"
 START_TIMEOUT_S = 120.0
 
 
@@ -39,7 +41,8 @@ class Question:
 
 
 class ConsoleOperator:
-    """Decisions from the console; thread-safe. :meth:`close` answers every open and later question with stop."""
+    """Decisions from the console; thread-safe. :meth:`close` and :meth:`stop_day` answer every open and later
+    question with stop (and no more steps after an abort)."""
 
     unattended = False
 
@@ -49,11 +52,12 @@ class ConsoleOperator:
         self._answer: str | None = None
         self._aborts: list[str] = []
         self.closed = False
+        self.stopping = False
 
     def _ask(self, question: Question) -> str | None:
         with self._cond:
             self.question, self._answer = question, None
-            while self._answer is None and not self.closed:
+            while self._answer is None and not self.closed and not self.stopping:
                 self._cond.wait(0.5)
             answer, self.question = self._answer, None
             return answer
@@ -78,6 +82,14 @@ class ConsoleOperator:
     def abort(self, by: str = ABORT_BY) -> None:
         with self._cond:
             self._aborts.append(by)
+
+    def stop_day(self, *, step_running: bool, by: str = STOP_BY) -> None:
+        """End the day: abort the running step (it rolls back, the abort is recorded) and run no further step."""
+        with self._cond:
+            self.stopping = True
+            if step_running:
+                self._aborts.append(by)
+            self._cond.notify_all()
 
     def abort_requested(self) -> str | None:
         """The oldest abort request not yet taken (polled by the game day's abort switch)."""
@@ -105,6 +117,11 @@ class DayControl:
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    def step_running(self) -> bool:
+        """True while a step of the day runs (its ``gameday.json`` says so)."""
+        return self.day is not None and self.running and any(
+            s.status == "running" for s in read_record(self.day.folder.path).steps)
 
     def start(self, plan_file: Path) -> GameDay:
         """Validate ``plan_file`` and begin its day (the first step then waits for go / skip / stop).
@@ -156,4 +173,4 @@ class DayControl:
             (join or threading.Thread.join)(self._thread, wait_s)
 
 
-__all__ = ["ABORT_BY", "ConsoleOperator", "DayControl", "Question"]
+__all__ = ["ABORT_BY", "STOP_BY", "ConsoleOperator", "DayControl", "Question"]

@@ -24,6 +24,7 @@ from aftershock.core.kinds import MarkerKind, MeasurementKind
 from aftershock.core.samples import Sample
 from aftershock.core.timeline.follow import RunTimelineFollower
 from aftershock.gameday.snapshot import FAULT_KINDS, derive_phase
+from aftershock.serve.outages import OutageTracker, Span, measured_spans, shaded
 from aftershock.serve.tail import JsonlTail
 from aftershock.serve.traffic import TrafficTally, TrafficView
 
@@ -39,6 +40,9 @@ class RtoNow:
     recovered: bool | None = None
     phases: dict[str, float | None] = field(default_factory=dict)
     recorded_at: float | None = None
+    recovered_at: float | None = None
+    outages: tuple[Span, ...] | None = None
+    """The measurement's outages (None: not measured yet)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class LiveState:
     fault_at: float | None
     rto: RtoNow
     traffic: TrafficView
+    outages: tuple[Span, ...]
+    """The outages to shade: the core's, at the timeline's resolution (the measurement's once measured)."""
     sample: Sample | None
     sample_error: str | None
     ledgers: tuple[tuple[str, dict[str, int]], ...]
@@ -94,6 +100,7 @@ class LiveRun:
         self._lock = threading.Lock()
         self.follower = RunTimelineFollower(self.path)
         self._traffic = TrafficTally(self.follower)
+        self._outages = OutageTracker(self.follower)
         self._markers = JsonlTail(self.path / "markers.jsonl")
         self._measurements = JsonlTail(self.path / "measurements.jsonl")
         self._samples = JsonlTail(self.path / "samples.jsonl")
@@ -163,11 +170,14 @@ class LiveRun:
         fault_at = last_fault_start(markers)
         traffic = self._traffic.update(done=done)
         kinds = [str(m.get("kind")) for m in markers]
-        phase = derive_phase(kinds, failing=traffic.failing, done=done, warm=traffic.end_ms is not None)
+        phase = derive_phase(kinds, failing=traffic.failing, done=done, warm=traffic.end_ms is not None,
+                             interrupted=(self._summary or {}).get("status") == "interrupted")
+        rto = self._rto(fault_at, traffic, now)
+        outages = shaded(self._outages.update(fault_at=fault_at, done=done), rto.outages, rto.recovered_at)
         return LiveState(
             name=self.path.name, meta=self._meta, now=now, started_at=started, phase=phase,
             markers=tuple(m for m in markers if m.get("kind") in FAULT_KINDS), fault_at=fault_at,
-            rto=self._rto(fault_at, traffic, now), traffic=traffic, sample=self._sample,
+            rto=rto, traffic=traffic, outages=outages, sample=self._sample,
             sample_error=self._sample_error,
             ledgers=tuple((ledger.store, dict(ledger.counts)) for ledger in self._ledgers.values()),
             summary=self._summary, interrupted=MarkerKind.RUN_INTERRUPTED in kinds)
@@ -181,10 +191,13 @@ class LiveRun:
             value, error = last.get("rto_s"), last.get("rto_error_s")
             raw = last.get("phases")
             phases: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            recovered_at = last.get("recovered_at")
             return RtoNow("measured", None if value is None else float(value),
                           None if error is None else float(error), recovered=bool(last.get("recovered")),
                           phases={k: v for k, v in phases.items() if k.endswith("_s")},
-                          recorded_at=float(last.get("ts") or 0) or None)
+                          recorded_at=float(last.get("ts") or 0) or None,
+                          recovered_at=None if recovered_at is None else float(recovered_at),
+                          outages=measured_spans(last))
         if traffic.failing:
             return RtoNow("so far", max(0.0, now - fault_at), failing=True)
         if traffic.last_bad_ms is not None and traffic.last_bad_ms >= fault_at * 1000:

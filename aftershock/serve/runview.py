@@ -3,7 +3,11 @@
 :func:`run_panels` turns a :class:`~aftershock.serve.live.LiveState` into ``{panel id: html}``; the page renders
 them once, the event stream sends the panels that changed. The throughput chart is inline SVG drawn with
 :mod:`aftershock.reports.svg`: ok / slow / failed requests per second over the whole run, fault and rollback
-markers, and every second with failed or slow requests shaded as the outage grows.
+markers, and the outages shaded as the core computes them (:mod:`aftershock.serve.outages`: from the first bad
+request, at the timeline's 100 ms resolution). The phase is the terminal dashboard's
+(:func:`~aftershock.gameday.snapshot.derive_phase`); the RTO is written with the project's one formatter
+(:func:`~aftershock.core.figures.with_error`) and its phases with the reports' glossary
+(:data:`~aftershock.reports.glossary.PHASES`), so console, CLI and reports say the same thing.
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ import time
 from html import escape
 from typing import Any
 
+from aftershock.core.figures import with_error
 from aftershock.core.kinds import MarkerKind
+from aftershock.reports.glossary import PHASES, RTO_DEFINITION
 from aftershock.reports.svg import FAIL, OK, P95, Frame, empty_chart
 from aftershock.serve.live import LiveState
-from aftershock.serve.traffic import Tally
+from aftershock.serve.outages import Span
 
 PANELS = ("status", "traffic", "rto", "chart", "names", "platform", "ledger", "markers")
-PHASE_CLASS = {"fault": "bad", "recovering": "warn", "rolling back": "warn", "done": "good", "steady state": "good"}
+PHASE_CLASS = {"steady state": "good", "fault": "bad", "recovering": "warn", "rolling back": "warn",
+               "rolled back": "good", "finished": "good", "aborted": "bad"}
 
 
 def _f(value: float | None, fmt: str = "{:.1f}", none: str = "-") -> str:
@@ -28,7 +35,7 @@ def _f(value: float | None, fmt: str = "{:.1f}", none: str = "-") -> str:
 def _status(state: LiveState) -> str:
     phase = escape(state.phase.upper())
     extra = ""
-    if state.aborted:
+    if state.aborted and state.phase != "aborted":
         extra = "<span class='pill bad' id='aborted'>ABORTED</span>"
     verdict = ""
     if state.summary is not None:
@@ -51,8 +58,22 @@ def _traffic(state: LiveState) -> str:
             f"<small>last {span:g} s</small>")
 
 
-PHASE_NAMES = (("detection_s", "detection"), ("failover_s", "failover"), ("client_recovery_s", "client recovery"),
-               ("warmup_s", "warm-up"))
+PHASE_TERMS = tuple((term.replace(" ", "_").replace("-", "") + "_s", term, meaning)
+                    for term, meaning in PHASES if term != "unknown")
+"""``(measurement key, glossary term, meaning)`` per RTO phase: ``detection_s``, ``failover_s``, ..."""
+UNKNOWN = dict(PHASES).get("unknown", "")
+
+
+def _phase_items(phases: dict[str, float | None]) -> str:
+    items = []
+    for key, term, meaning in PHASE_TERMS:
+        if key not in phases:
+            continue
+        value = phases[key]
+        shown = "unknown" if value is None else with_error(value, None)
+        items.append(f"<li data-phase='{escape(term)}' title='{escape(meaning if value is not None else UNKNOWN)}'>"
+                     f"{escape(term)}: {shown}</li>")
+    return f"<ul class='phases'>{''.join(items)}</ul>" if items else ""
 
 
 def _rto(state: LiveState) -> str:
@@ -63,19 +84,20 @@ def _rto(state: LiveState) -> str:
         if rto.seconds is None or not rto.recovered:
             body = "<b class='bad'>not recovered</b> (measured)"
         else:
-            error = f" ± {rto.error_s:.1f}" if rto.error_s else ""
-            body = f"<b id='rto-value'>{rto.seconds:.1f}</b>{error} s (measured)"
-        phases = "".join(f"<li>{label}: {_f(rto.phases.get(key), '{:.1f} s', 'unknown')}</li>"
-                         for key, label in PHASE_NAMES if key in rto.phases)
+            body = f"<b id='rto-value'>{escape(with_error(rto.seconds, rto.error_s))}</b> (measured)"
         value = "" if rto.seconds is None else f"{rto.seconds:.3f}"
-        return (f"<span id='rto-now' data-kind='measured' data-rto='{value}'>{body}</span>"
-                + (f"<ul class='phases'>{phases}</ul>" if phases else ""))
+        return (f"<span id='rto-now' data-kind='measured' data-rto='{value}' title='{escape(RTO_DEFINITION)}'>"
+                f"{body}</span>" + _phase_items(rto.phases))
     if state.done:
         return (f"<span id='rto-now' data-kind='unmeasured' class='warn'>not measured (the run ended before recovery "
-                f"was confirmed); last failure {_f(rto.seconds)} s after the fault</span>")
+                f"was confirmed); last failure {_so_far(rto.seconds)} after the fault</span>")
     word = "still failing" if rto.failing else "no failures now"
     return (f"<span id='rto-now' data-kind='so-far' class='{'bad' if rto.failing else 'warn'}'>RTO so far "
-            f"<b>{_f(rto.seconds)}</b> s, {word}</span>")
+            f"<b>{_so_far(rto.seconds)}</b>, {word}</span>")
+
+
+def _so_far(seconds: float | None) -> str:
+    return "-" if seconds is None else escape(with_error(seconds, None))
 
 
 def _chart(state: LiveState) -> str:
@@ -87,7 +109,8 @@ def _chart(state: LiveState) -> str:
     peak = max(t.total for _, t in seconds)
     frame = Frame(x0, x1, 0.0, max(1.0, peak * 1.15), height=240, title="Requests per second", y_label="req/s")
     parts = [frame.axes(time_origin=state.started_at)]
-    parts += [frame.span(a, b, label=f"outage {b - a:.0f} s") for a, b in _bad_spans(seconds)]
+    data_end = x1 if state.traffic.end_ms is None else state.traffic.end_ms / 1000
+    parts += [_shade(frame, span, data_end) for span in state.outages]
     for key, color in (("good", OK), ("slow", P95), ("fail", FAIL)):
         parts.append(frame.line([(s + 0.5, float(getattr(t, key))) for s, t in seconds], color=color, name=key))
     for marker in state.markers:
@@ -99,16 +122,14 @@ def _chart(state: LiveState) -> str:
     return frame.svg("live-throughput", parts, description="requests per second, live")
 
 
-def _bad_spans(seconds: tuple[tuple[int, Tally], ...]) -> list[tuple[float, float]]:
-    spans: list[tuple[float, float]] = []
-    for second, tally in seconds:
-        if tally.fail + tally.slow == 0:
-            continue
-        if spans and spans[-1][1] >= second:
-            spans[-1] = (spans[-1][0], second + 1.0)
-        else:
-            spans.append((float(second), second + 1.0))
-    return spans
+def _shade(frame: Frame, span: Span, data_end: float) -> str:
+    """One outage, from its first bad request to the first good one after its last (still going: to the data's
+    end); ``data-start`` / ``data-end`` carry the exact epoch seconds."""
+    end = data_end if span.end is None else span.end
+    label = f"outage {end - span.start:.1f} s" + (" (going on)" if span.end is None else "")
+    shown = "" if span.end is None else f"{span.end:.3f}"
+    return (f"<g data-kind='outage-span' data-start='{span.start:.3f}' data-end='{shown}'>"
+            f"{frame.span(span.start, end, label=label)}</g>")
 
 
 def _names(state: LiveState) -> str:

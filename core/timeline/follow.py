@@ -24,8 +24,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aftershock.core.timeline.model import Bucket
-from aftershock.core.timeline.store import Timeline, TimelineFormatError, parse_chunk
+from aftershock.core.timeline.model import Bucket, LoopLag
+from aftershock.core.timeline.records import TimelineFormatError, parse_records
+from aftershock.core.timeline.store import Timeline
 
 _HEAD_BYTES = 512
 """How much of a file's first line identifies it (the meta line holds the writer's pid and start time)."""
@@ -43,6 +44,8 @@ class _Merged:
     rows: dict[int, dict[str, Bucket]] = field(default_factory=dict)
     starts: list[int] = field(default_factory=list)
     sizes: set[int] = field(default_factory=set)
+    lags: dict[int, LoopLag] = field(default_factory=dict)
+    lag_starts: list[int] = field(default_factory=list)
 
     def add(self, piece: Bucket) -> None:
         row = self.rows.get(piece.start_ms)
@@ -55,6 +58,17 @@ class _Merged:
         seen = row.get(piece.name)
         row[piece.name] = piece if seen is None else seen.merge(piece)
         self.sizes.add(piece.bucket_ms)
+
+    def add_lag(self, lag: LoopLag) -> None:
+        seen = self.lags.get(lag.start_ms)
+        if seen is None:
+            bisect.insort(self.lag_starts, lag.start_ms)
+        self.lags[lag.start_ms] = lag if seen is None else seen.merge(lag)
+
+    def lags_between(self, first: float | None, last: float | None) -> tuple[LoopLag, ...]:
+        lo = 0 if first is None else bisect.bisect_left(self.lag_starts, first)
+        hi = len(self.lag_starts) if last is None else bisect.bisect_left(self.lag_starts, last)
+        return tuple(self.lags[start] for start in self.lag_starts[lo:hi])
 
 
 class RunTimelineFollower:
@@ -120,10 +134,12 @@ class RunTimelineFollower:
         if end < 0:
             return True
         state.offset += end + 1
-        pieces, skipped = parse_chunk(data[: end + 1])
+        pieces, lags, skipped = parse_records(data[: end + 1])
         state.skipped += skipped
         for piece in pieces:
             self._merged.add(piece)
+        for lag in lags:
+            self._merged.add_lag(lag)
         return True
 
     def poll(self) -> None:
@@ -141,8 +157,8 @@ class RunTimelineFollower:
                 return
 
     def timeline(self, *, since_ms: float | None = None, until_ms: float | None = None) -> Timeline:
-        """Poll, then the merged buckets starting in ``[since_ms, until_ms)`` (None: unbounded), sorted by
-        (start, name) as :func:`~aftershock.core.timeline.store.read_timeline` sorts them."""
+        """Poll, then the merged buckets (and loop lags) starting in ``[since_ms, until_ms)`` (None: unbounded),
+        sorted by (start, name) as :func:`~aftershock.core.timeline.store.read_timeline` sorts them."""
         with self._lock:
             self._poll()
             merged = self._merged
@@ -157,7 +173,7 @@ class RunTimelineFollower:
                 row = merged.rows[start]
                 buckets.extend(row[name] for name in sorted(row))
             size = next(iter(merged.sizes)) if merged.sizes else 100
-            return Timeline(tuple(buckets), size, self.skipped_lines)
+            return Timeline(tuple(buckets), size, self.skipped_lines, merged.lags_between(since_ms, until_ms))
 
 
 __all__ = ["RunTimelineFollower"]

@@ -15,6 +15,8 @@ Example::
                       at_ms=1_700_000_000_050.0, latency_ms=1.0, error="connection refused")
     merged = a.merge(b)            # ok=1, fail=1, errors={"connection refused": 1}
     merged.hist.percentile(0.5)    # upper edge of the median's bin, capped at the max latency
+
+:class:`LoopLag` records how late the load generator's own event loop ran per bucket (its scheduling delay).
 """
 
 from __future__ import annotations
@@ -239,6 +241,43 @@ class Bucket:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class LoopLag:
+    """How late the load generator's event loop ran in ``[start_ms, start_ms + bucket_ms)`` (epoch ms).
+
+    A sampler sleeps a short period (``sample_ms``) and measures how late it wakes; ``max_ms`` is the worst of
+    the ``samples`` wake-ups due in the bucket. A request stamped with its start time waits up to that long (plus
+    one sample period) before it is really sent, so the order in which the service receives requests may differ
+    from their start times by that much. Pieces from several processes merge to the worst.
+    """
+
+    start_ms: int
+    bucket_ms: int
+    max_ms: float
+    samples: int = 1
+    sample_ms: float = 10.0
+
+    def merge(self, other: LoopLag) -> LoopLag:
+        if self.start_ms != other.start_ms or self.bucket_ms != other.bucket_ms:
+            raise ValueError(f"cannot merge loop lag @{self.start_ms}/{self.bucket_ms}ms with "
+                             f"@{other.start_ms}/{other.bucket_ms}ms: pieces must share start and size")
+        return LoopLag(self.start_ms, self.bucket_ms, max(self.max_ms, other.max_ms), self.samples + other.samples,
+                       max(self.sample_ms, other.sample_ms))
+
+    def may_delay(self, at_ms: float) -> bool:
+        """True when a request stamped in this bucket may have been sent at or after ``at_ms``."""
+        return self.start_ms + self.bucket_ms + self.max_ms + self.sample_ms >= at_ms
+
+
+def merge_lags(pieces: Iterable[LoopLag]) -> list[LoopLag]:
+    """Merge loop-lag pieces that share a start, sorted by start."""
+    merged: dict[int, LoopLag] = {}
+    for piece in pieces:
+        seen = merged.get(piece.start_ms)
+        merged[piece.start_ms] = piece if seen is None else seen.merge(piece)
+    return [merged[key] for key in sorted(merged)]
+
+
 def merge_buckets(pieces: Iterable[Bucket]) -> list[Bucket]:
     """Merge pieces that share (start, name), sorted by start then name."""
     merged: dict[tuple[int, str], Bucket] = {}
@@ -254,7 +293,9 @@ __all__ = [
     "HIST_OVERFLOW_BIN",
     "Bucket",
     "LatencyHistogram",
+    "LoopLag",
     "bin_upper_ms",
     "latency_bin",
     "merge_buckets",
+    "merge_lags",
 ]

@@ -173,7 +173,8 @@ class Recovery:
     The recovery instant lies after the start of the last bad request and at the latest at the first good
     request after it, ``recovered_ms`` (without an outage: between the fault and the first success after it,
     ``recovered_ms`` is the fault). :attr:`rto_ms` is measured to ``recovered_ms``; the truth lies within
-    ``rto_ms +- rto_error_ms`` (the interval's width).
+    ``rto_ms +- rto_error_ms`` (the interval's width plus the load generator's scheduling delay around it, as
+    :meth:`Timeline.loop_lag_ms <aftershock.core.timeline.store.Timeline.loop_lag_ms>` says).
     """
 
     fault_ms: float
@@ -247,7 +248,7 @@ def time_to_recovery(
     last = before[-1] if before else None
     low, high = recovery_bounds(timeline, fault_ms, last, names=names)
     return Recovery(fault_ms=fault_ms, recovered_ms=fault_ms if last is None else high, sustained_ms=sustain_ms,
-                    outage=last, rto_error_ms=high - low)
+                    outage=last, rto_error_ms=high - low + (timeline.loop_lag_ms(low, high) or 0.0))
 
 
 __all__ = [

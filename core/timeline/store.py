@@ -16,6 +16,14 @@ File format (``<run>/timeline.jsonl``; every line one JSON object, keys in this 
   start times of the first and last of them (``*_ok_ms`` are those of the other, good, successes); the meta
   line says which ``slow_ms`` (absent: none recorded).
 
+* ``"kind": "lag"`` lines (newer writers): the load generator's own scheduling delay, the worst of ``samples``
+  wake-ups of a sampler that sleeps ``sample_ms`` (:class:`~aftershock.core.timeline.model.LoopLag`)::
+
+    {"kind": "lag", "start_ms": 1700000000100, "bucket_ms": 100, "max_ms": 14.2, "samples": 9, "sample_ms": 10,
+     "source": "worker-1"}
+
+  The meta line says ``lag_sample_ms`` when the writer's processes sample it; a file without lag lines (older
+  writers) has no known scheduling delay: readers treat it as unknown, never as zero.
 * ``start_ms`` is the bucket's start (epoch ms, a multiple of ``bucket_ms``); ``*_ok_ms``/``*_fail_ms`` are
   request start times (epoch ms) or ``null``; ``hist`` is ``[bin index, count]`` pairs over
   :data:`aftershock.core.timeline.model.HIST_EDGES_MS`.
@@ -41,98 +49,34 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-import orjson
-
-from aftershock.core.errors import FormatError
 from aftershock.core.timeline.model import (
     HIST_BINS_PER_DECADE,
     HIST_MIN_MS,
     HIST_OVERFLOW_BIN,
     Bucket,
-    LatencyHistogram,
+    LoopLag,
     merge_buckets,
+    merge_lags,
+)
+from aftershock.core.timeline.records import (
+    TimelineFormatError,
+    decode_bucket,
+    decode_lag,
+    encode_bucket,
+    encode_lag,
+    encode_lines,
+    parse_chunk,
+    parse_records,
 )
 
 FORMAT_VERSION = 1
 TIMELINE_FILE = "timeline.jsonl"
-
-
-class TimelineFormatError(FormatError, ValueError):
-    """A line is not a valid timeline record (also a ``ValueError``, as a parse error is)."""
-
-
-def _ts(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
-
-
-def encode_bucket(bucket: Bucket, *, source: str | None = None) -> dict[str, Any]:
-    """The JSON-ready record of one bucket piece (also what workers send to the master)."""
-    record: dict[str, Any] = {
-        "kind": "bucket",
-        "start_ms": bucket.start_ms,
-        "bucket_ms": bucket.bucket_ms,
-        "name": bucket.name,
-        "ok": bucket.ok,
-        "fail": bucket.fail,
-        "hist": [list(pair) for pair in bucket.hist.counts],
-        "max_ms": round(bucket.max_ms, 3),
-        "first_ok_ms": _ts(bucket.first_ok_ms),
-        "last_ok_ms": _ts(bucket.last_ok_ms),
-        "first_fail_ms": _ts(bucket.first_fail_ms),
-        "last_fail_ms": _ts(bucket.last_fail_ms),
-        "errors": dict(bucket.errors),
-    }
-    if bucket.slow:
-        record.update(slow=bucket.slow, first_slow_ms=_ts(bucket.first_slow_ms), last_slow_ms=_ts(bucket.last_slow_ms))
-    if source is not None:
-        record["source"] = source
-    return record
-
-
-def _opt_float(record: Mapping[str, Any], key: str) -> float | None:
-    value = record.get(key)
-    return None if value is None else float(value)
-
-
-def decode_bucket(record: Mapping[str, Any]) -> Bucket:
-    """The bucket of one ``"kind": "bucket"`` record; :class:`TimelineFormatError` when malformed."""
-    try:
-        hist = LatencyHistogram.from_mapping({int(i): int(c) for i, c in record.get("hist", ())})
-        if any(i < 0 or i > HIST_OVERFLOW_BIN for i, _ in hist.counts):
-            raise ValueError("histogram bin out of range")
-        if isinstance(record.get("bucket_ms"), bool) or int(record["bucket_ms"]) <= 0:
-            raise ValueError(f"bucket_ms {record['bucket_ms']!r} is not a positive number of milliseconds")
-        errors = record.get("errors") or {}
-        return Bucket(
-            start_ms=int(record["start_ms"]),
-            bucket_ms=int(record["bucket_ms"]),
-            name=str(record["name"]),
-            ok=int(record.get("ok", 0)),
-            fail=int(record.get("fail", 0)),
-            hist=hist,
-            max_ms=float(record.get("max_ms", 0.0)),
-            first_ok_ms=_opt_float(record, "first_ok_ms"),
-            last_ok_ms=_opt_float(record, "last_ok_ms"),
-            first_fail_ms=_opt_float(record, "first_fail_ms"),
-            last_fail_ms=_opt_float(record, "last_fail_ms"),
-            errors=tuple(sorted((str(k), int(v)) for k, v in errors.items() if v)),
-            slow=int(record.get("slow", 0)),
-            first_slow_ms=_opt_float(record, "first_slow_ms"),
-            last_slow_ms=_opt_float(record, "last_slow_ms"),
-        )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise TimelineFormatError(f"bad bucket record ({exc.__class__.__name__}: {exc})") from exc
-
-
-def encode_lines(records: Iterable[Mapping[str, Any]]) -> str:
-    """Records as JSON lines (what :meth:`TimelineWriter.write_lines` appends)."""
-    return "".join(orjson.dumps(record, option=orjson.OPT_NON_STR_KEYS).decode() + "\n" for record in records)
 
 
 class TimelineWriter:
@@ -141,10 +85,12 @@ class TimelineWriter:
     The first write to a new (empty) file adds the ``meta`` line. Not thread-safe: one writer per file.
     """
 
-    def __init__(self, path: Path, *, bucket_ms: int, writer: str = "local", slow_ms: float | None = None) -> None:
+    def __init__(self, path: Path, *, bucket_ms: int, writer: str = "local", slow_ms: float | None = None,
+                 lag_sample_ms: float | None = None) -> None:
         self.path = Path(path)
         self.bucket_ms = bucket_ms
         self.slow_ms = slow_ms
+        self.lag_sample_ms = lag_sample_ms
         self.writer = writer
         self.lines_written = 0
         self._file: IO[str] | None = None
@@ -168,6 +114,8 @@ class TimelineWriter:
                 }
                 if self.slow_ms is not None:
                     meta["slow_ms"] = self.slow_ms
+                if self.lag_sample_ms is not None:
+                    meta["lag_sample_ms"] = self.lag_sample_ms
                 self._file.write(json.dumps(meta, separators=(",", ":")) + "\n")
                 self._file.flush()
         return self._file
@@ -213,6 +161,8 @@ class Timeline:
     buckets: tuple[Bucket, ...]
     bucket_ms: int
     skipped_lines: int = 0
+    lags: tuple[LoopLag, ...] = ()
+    """The load generator's scheduling delay per bucket, sorted by start (empty: not recorded)."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -235,41 +185,29 @@ class Timeline:
     def failures(self) -> int:
         return sum(b.fail for b in self.buckets)
 
+    def loop_lag_ms(self, low_ms: float, high_ms: float) -> float | None:
+        """How much later than its start time a request stamped up to ``high_ms`` may have reached the service at
+        or after ``low_ms``: the worst loop lag that reaches that far, plus one sample period (a stall may begin
+        just after a wake-up). None: no lag recorded (an older writer), so unknown; 0.0: no delay seen there."""
+        if not self.lags:
+            return None
+        worst = 0.0
+        for lag in self.lags:
+            if lag.start_ms > high_ms + lag.sample_ms:
+                break
+            if lag.may_delay(low_ms):
+                worst = max(worst, lag.max_ms + lag.sample_ms)
+        return worst
+
     @classmethod
-    def from_pieces(cls, pieces: Iterable[Bucket], *, bucket_ms: int | None = None, skipped_lines: int = 0) -> Timeline:
+    def from_pieces(cls, pieces: Iterable[Bucket], *, bucket_ms: int | None = None, skipped_lines: int = 0,
+                    lags: Iterable[LoopLag] = ()) -> Timeline:
         pieces = list(pieces)
         sizes = {b.bucket_ms for b in pieces}  # before merging: pieces of one bucket with two sizes do not merge
         if len(sizes) > 1:
             raise TimelineFormatError(f"timeline mixes bucket sizes {sorted(sizes)} ms: write one size per run")
         size = sizes.pop() if sizes else (bucket_ms or 100)
-        return cls(tuple(merge_buckets(pieces)), size, skipped_lines)
-
-
-def _parse_lines(lines: Iterable[str]) -> Iterator[Bucket | None]:
-    """Buckets of the lines; None for an unreadable line."""
-    for line in lines:
-        if not line.strip():
-            continue
-        try:
-            record = orjson.loads(line)  # ~3x json.loads: reading dominates report rendering of long runs
-            if not isinstance(record, dict):
-                raise TimelineFormatError("not an object")
-            if record.get("kind") == "bucket":
-                yield decode_bucket(record)
-        except (orjson.JSONDecodeError, TimelineFormatError):
-            yield None
-
-
-def parse_chunk(data: bytes) -> tuple[list[Bucket], int]:
-    """The bucket pieces of complete lines (``data`` ends at a newline) and how many lines were unreadable."""
-    pieces: list[Bucket] = []
-    skipped = 0
-    for parsed in _parse_lines(data.decode("utf-8", errors="replace").split("\n")):
-        if parsed is None:
-            skipped += 1
-        else:
-            pieces.append(parsed)
-    return pieces, skipped
+        return cls(tuple(merge_buckets(pieces)), size, skipped_lines, tuple(merge_lags(lags)))
 
 
 def _timeline_files(path: Path) -> list[Path]:
@@ -283,29 +221,33 @@ def _timeline_files(path: Path) -> list[Path]:
     return [path]
 
 
+def _read_records(path: Path) -> tuple[list[Bucket], list[LoopLag], int]:
+    pieces: list[Bucket] = []
+    lags: list[LoopLag] = []
+    skipped = 0
+    for file in _timeline_files(Path(path)):
+        data = file.read_bytes()
+        complete = data[:data.rfind(b"\n") + 1]  # a half-written last line is a write in progress: not counted
+        file_pieces, file_lags, file_skipped = parse_records(complete)
+        pieces += file_pieces
+        lags += file_lags
+        skipped += file_skipped
+    return pieces, lags, skipped
+
+
 def read_pieces(path: Path) -> tuple[list[Bucket], int]:
     """All bucket pieces of a file (or of every ``timeline*.jsonl`` in a folder) and the skipped-line count.
 
     A last line without its newline is a write in progress and is skipped without counting.
     """
-    pieces: list[Bucket] = []
-    skipped = 0
-    for file in _timeline_files(Path(path)):
-        text = file.read_text(encoding="utf-8", errors="replace")
-        lines = text.split("\n")
-        lines.pop()  # "" after the final newline, or a half-written line
-        for parsed in _parse_lines(lines):
-            if parsed is None:
-                skipped += 1
-            else:
-                pieces.append(parsed)
+    pieces, _, skipped = _read_records(path)
     return pieces, skipped
 
 
 def read_timeline(path: Path) -> Timeline:
-    """The merged timeline of a run folder or a timeline file."""
-    pieces, skipped = read_pieces(Path(path))
-    return Timeline.from_pieces(pieces, skipped_lines=skipped)
+    """The merged timeline of a run folder or a timeline file (loop lags included)."""
+    pieces, lags, skipped = _read_records(Path(path))
+    return Timeline.from_pieces(pieces, skipped_lines=skipped, lags=lags)
 
 
 class TimelineFollower:
@@ -317,6 +259,7 @@ class TimelineFollower:
         self._offset = 0
         self.skipped_lines = 0
         self._merged: dict[tuple[int, str], Bucket] = {}
+        self._lags: list[LoopLag] = []
 
     def __repr__(self) -> str:
         return f"TimelineFollower(path={str(self.path)!r}, offset={self._offset})"
@@ -332,8 +275,9 @@ class TimelineFollower:
         if end < 0:
             return []
         self._offset += end + 1
-        new, skipped = parse_chunk(data[: end + 1])
+        new, lags, skipped = parse_records(data[: end + 1])
         self.skipped_lines += skipped
+        self._lags.extend(lags)
         for piece in new:
             seen = self._merged.get(piece.key)
             self._merged[piece.key] = piece if seen is None else seen.merge(piece)
@@ -342,7 +286,7 @@ class TimelineFollower:
     def timeline(self) -> Timeline:
         """Everything read so far (after a fresh :meth:`poll`), merged."""
         self.poll()
-        return Timeline.from_pieces(self._merged.values(), skipped_lines=self.skipped_lines)
+        return Timeline.from_pieces(self._merged.values(), skipped_lines=self.skipped_lines, lags=self._lags)
 
 
 __all__ = [
@@ -353,8 +297,12 @@ __all__ = [
     "TimelineFormatError",
     "TimelineWriter",
     "decode_bucket",
+    "decode_lag",
     "encode_bucket",
+    "encode_lag",
+    "encode_lines",
     "parse_chunk",
+    "parse_records",
     "read_pieces",
     "read_timeline",
 ]

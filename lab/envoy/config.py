@@ -111,14 +111,18 @@ def _file_source(path: Path) -> Doc:
     }
 
 
+ROUTE53_CHECKER_AGENT = "Amazon-Route53-Health-Check-Service (aftershock lab)"
+
+
 def _access_log(path: Path) -> list[Doc]:
     # GA's health checks through the ALBs would otherwise fill the ALB logs; clients never send this agent.
     # A request WITHOUT a user-agent must still be logged: Envoy does not invert a match on a missing header
     # unless it is treated as empty (such requests went missing from the ground truth before).
-    not_health_check = {
-        "header_filter": {"header": {"name": "user-agent", "string_match": {"exact": "Envoy/HC"},
-                                     "invert_match": True, "treat_missing_header_as_empty": True}}
-    }
+    # The lab's Route 53 checkers (route53-failover) are left out the same way: they are not clients.
+    not_health_check = {"and_filter": {"filters": [
+        {"header_filter": {"header": {"name": "user-agent", "string_match": {"exact": agent},
+                                      "invert_match": True, "treat_missing_header_as_empty": True}}}
+        for agent in ("Envoy/HC", ROUTE53_CHECKER_AGENT)]}}
     return [
         {
             "name": "envoy.access_loggers.file",
@@ -165,10 +169,14 @@ def _health_check(settings: HealthCheckSettings, host_header: str, event_log: Pa
     }
 
 
-def _http_listener(name: str, port: int, route: Doc, access_log: Path) -> Doc:
+def _http_listener(name: str, port: int, route: Doc, access_log: Path, *, host: str = "127.0.0.1",
+                   keepalive_s: float | None = None) -> Doc:
+    # keepalive_s: an ALB's client keep-alive duration (connections are closed gracefully after it)
+    limits = {} if keepalive_s is None else {"common_http_protocol_options": {
+        "max_connection_duration": _seconds(keepalive_s)}}
     return {
         "name": name,
-        "address": _address("127.0.0.1", port),
+        "address": _address(host, port),
         "filter_chains": [
             {
                 "filters": [
@@ -179,6 +187,7 @@ def _http_listener(name: str, port: int, route: Doc, access_log: Path) -> Doc:
                             "http_connection_manager.v3.HttpConnectionManager",
                             "stat_prefix": _stat_prefix(name),
                             "codec_type": "AUTO",
+                            **limits,
                             **route,
                             "http_filters": [
                                 {
@@ -260,7 +269,7 @@ def _ga_cluster(region: str, layout: EnvoyLayout, paths: ConfigPaths, health: He
                     "lb_endpoints": [
                         {
                             "endpoint": {
-                                "address": _address("127.0.0.1", layout.alb[target]),
+                                "address": _address(layout.alb_host(target), layout.alb[target]),
                                 "hostname": alb_cluster(target),
                             }
                         }
@@ -274,7 +283,8 @@ def _ga_cluster(region: str, layout: EnvoyLayout, paths: ConfigPaths, health: He
 
 
 def bootstrap(
-    layout: EnvoyLayout, paths: ConfigPaths, ga_health: HealthCheckSettings, alb_health: HealthCheckSettings
+    layout: EnvoyLayout, paths: ConfigPaths, ga_health: HealthCheckSettings, alb_health: HealthCheckSettings,
+    alb_keepalive_s: float | None = None,
 ) -> Doc:
     """The whole static configuration; the dynamic files must exist before Envoy starts."""
     front_route = {"rds": {"route_config_name": FRONT_DOOR, "config_source": _file_source(paths.dynamic(FRONT_DOOR))}}
@@ -283,7 +293,8 @@ def bootstrap(
     for region in layout.regions:
         alb = alb_cluster(region)
         alb_route = {"route_config": _route_config(alb, {alb: 100}, ALB_ROUTE_TIMEOUT_S)}
-        listeners.append(_http_listener(alb, layout.alb[region], alb_route, paths.access_log(alb)))
+        listeners.append(_http_listener(alb, layout.alb[region], alb_route, paths.access_log(alb),
+                                        host=layout.alb_host(region), keepalive_s=alb_keepalive_s))
         listeners.append(_tcp_listener(db_readers_cluster(region), layout.db_readers[region]))
         clusters.append(_ga_cluster(region, layout, paths, ga_health))
         clusters.append(_alb_cluster(region, paths, alb_health))

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from aftershock.core.errors import UsageError
-from aftershock.lab.ports import free_ports
+from aftershock.lab.ports import free_port_on, free_ports
 from aftershock.lab.topology import REGIONS
 
 
@@ -92,6 +92,11 @@ class EnvoyLayout:
     db_writer: int
     db_readers: Mapping[str, int]
     regions: tuple[str, ...] = field(default=tuple(r.name for r in REGIONS))
+    alb_hosts: Mapping[str, str] = field(default_factory=dict)
+    """Route 53 mode: each ALB's own loopback address (the ALBs then share one port); default 127.0.0.1."""
+
+    def alb_host(self, region: str) -> str:
+        return self.alb_hosts.get(region, "127.0.0.1")
 
     def __post_init__(self) -> None:
         for what, ports in (("alb", self.alb), ("db_readers", self.db_readers)):
@@ -100,22 +105,26 @@ class EnvoyLayout:
                     f"EnvoyLayout.{what} has regions {sorted(ports)}, expected {list(self.regions)}: "
                     "give one port per region"
                 )
-        every = [self.admin, self.front_door, self.db_writer, *self.alb.values(), *self.db_readers.values()]
+        local = [self.admin, self.front_door, self.db_writer, *self.db_readers.values()]
+        every = [*(("127.0.0.1", p) for p in local), *((self.alb_host(r), p) for r, p in self.alb.items())]
         if len(set(every)) != len(every):
             raise UsageError(f"EnvoyLayout ports collide: {sorted(every)}: give distinct ports")
 
     @classmethod
-    def allocate(cls, regions: tuple[str, ...] | None = None) -> EnvoyLayout:
-        """A layout of currently free ports."""
+    def allocate(cls, regions: tuple[str, ...] | None = None,
+                 alb_hosts: Mapping[str, str] | None = None) -> EnvoyLayout:
+        """A layout of currently free ports; with ``alb_hosts`` every ALB gets its own address and one shared port."""
         names = regions or tuple(r.name for r in REGIONS)
         ports = free_ports(3 + 2 * len(names))
+        shared = free_port_on(tuple(alb_hosts[n] for n in names)) if alb_hosts else None
         return cls(
             admin=ports[0],
             front_door=ports[1],
             db_writer=ports[2],
-            alb={name: ports[3 + i] for i, name in enumerate(names)},
+            alb={name: shared or ports[3 + i] for i, name in enumerate(names)},
             db_readers={name: ports[3 + len(names) + i] for i, name in enumerate(names)},
             regions=names,
+            alb_hosts=dict(alb_hosts or {}),
         )
 
     @property

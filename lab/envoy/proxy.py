@@ -69,8 +69,10 @@ class EnvoyProxy:
         alb_health: HealthCheckSettings = ALB_LAB_HEALTH,
         *,
         concurrency: int = 2,
+        alb_keepalive_s: float | None = None,
     ) -> None:
         self.layout = layout
+        self.alb_keepalive_s = alb_keepalive_s  # an ALB's client keep-alive duration (None: Envoy's default)
         self.paths = config.ConfigPaths(config_dir)
         self.ga_health = ga_health
         self.alb_health = alb_health
@@ -109,7 +111,8 @@ class EnvoyProxy:
                 self._write_readers(region)
             self._write_writer()
         write_json_atomic(
-            self.paths.bootstrap, config.bootstrap(self.layout, self.paths, self.ga_health, self.alb_health)
+            self.paths.bootstrap, config.bootstrap(self.layout, self.paths, self.ga_health, self.alb_health,
+                                                 self.alb_keepalive_s)
         )
         argv = [
             str(envoy_binary()),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import os
 import resource
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,7 +27,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aftershock.core.errors import AftershockError
-from aftershock.lab.shop import queries, tokens
+from aftershock.lab.shop import assets, carts, identity, queries, tokens
 from aftershock.lab.shop.db import Database, DatabaseUnavailable
 from aftershock.lab.shop.schema import password_hash
 from aftershock.lab.shop.settings import Settings
@@ -290,7 +291,19 @@ ROUTES = [
     Route("/api/cart/items/{product_id}", remove_cart_item, methods=["DELETE"]),
     Route("/api/checkout", checkout, methods=["POST"]),
     Route("/api/orders/{order_id}", get_order, methods=["GET"]),
+    *identity.ROUTES,  # sign-up / sign-in against the region's user pool
+    *assets.ROUTES,  # static assets and product images from the region's bucket
 ]
+
+
+
+def _routes() -> list[Route]:
+    """The cart in the region's DynamoDB table when the lab says so (``SHOP_CART_STORE=dynamodb``, as the seeds
+    keep it), else in PostgreSQL."""
+    if os.environ.get("SHOP_CART_STORE") != "dynamodb":
+        return ROUTES
+    table = carts.table_routes(_user_id, _json_body)
+    return [*table, *(r for r in ROUTES if r.path not in {t.path for t in table})]
 
 
 # --- errors and lifecycle -----------------------------------------------------------------------------
@@ -353,7 +366,7 @@ def create_app(settings: Settings) -> Starlette:
         Exception: server_error,
     }
     app = Starlette(
-        routes=ROUTES,
+        routes=_routes(),
         middleware=[Middleware(PodMiddleware, state=pod, headers=raw_identity)],
         exception_handlers=handlers,
         lifespan=lifespan,

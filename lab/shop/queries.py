@@ -120,6 +120,26 @@ async def checkout(conn: Conn, user_id: int) -> Json | None:
     items = (await cart(conn, user_id))["items"]
     if not items:
         return None
+    order = await _insert_order(conn, user_id, items)
+    await conn.execute("DELETE FROM cart_items WHERE user_id = %s", (user_id,))
+    return order
+
+
+async def prices(conn: Conn, product_ids: list[int]) -> dict[int, int]:
+    """Current price of each product that exists."""
+    cur = await conn.execute("SELECT id, price_cents FROM products WHERE id = ANY(%s)", (product_ids,))
+    return {int(r[0]): int(r[1]) for r in await cur.fetchall()}
+
+
+async def order_from_lines(conn: Conn, user_id: int, lines: dict[int, int]) -> Json:
+    """An order of ``lines`` (product -> quantity, a cart kept outside the database) at current prices; products
+    that no longer exist are left out. Must run inside one transaction."""
+    found = await prices(conn, list(lines))
+    items = [{"product_id": p, "quantity": q, "price_cents": found[p]} for p, q in sorted(lines.items()) if p in found]
+    return await _insert_order(conn, user_id, items)
+
+
+async def _insert_order(conn: Conn, user_id: int, items: list[dict[str, Any]]) -> Json:
     total = sum(i["quantity"] * i["price_cents"] for i in items)
     cur = await conn.execute(
         "INSERT INTO orders (user_id, total_cents) VALUES (%s, %s) RETURNING id, created_at", (user_id, total)
@@ -137,7 +157,6 @@ async def checkout(conn: Conn, user_id: int) -> Json | None:
             [i["price_cents"] for i in items],
         ),
     )
-    await conn.execute("DELETE FROM cart_items WHERE user_id = %s", (user_id,))
     return {"order_id": order_id, "total_cents": total, "created_at": created_at, "items": items}
 
 

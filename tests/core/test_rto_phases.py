@@ -62,3 +62,30 @@ def test_the_summary_carries_the_phases() -> None:
     read_back = Figures.from_dict(summary).rto
     assert read_back is not None and read_back.phases == phases
     assert "rto_phases" not in Figures(rto=RtoMeasurement(ts=1.0)).to_dict()  # old runs: no phases, no key
+
+
+def test_clients_that_recover_before_the_platform_finished_have_no_client_recovery() -> None:
+    """Writer crash: the pods' retries reach the promoted reader (+0.35 s) before the endpoint moved (+0.43 s);
+    the failover ends at the recovery, client recovery is 0, the phases still add up to the RTO."""
+    events = [PlatformEvent(10.05, DETECTED, "db.writer_down a"), PlatformEvent(10.40, REPAIRED, "db.promoted b"),
+              PlatformEvent(10.43, REPAIRED, "db.endpoint_moved b"), PlatformEvent(12.0, REPAIRED, "pod.ready p")]
+    phases = split_phases(10.0, 10.35, events)
+    assert (phases.detection_s, phases.failover_s, phases.client_recovery_s) == (0.05, 0.3, 0.0)
+    assert phases.known
+    assert (phases.repaired_at, phases.repaired_by) == (10.40, "db.promoted b")  # the platform's own instant
+    assert phases.detection_s + phases.failover_s + phases.client_recovery_s == pytest.approx(0.35, abs=1e-9)
+
+
+def test_a_disruption_no_client_noticed_has_zero_phases() -> None:
+    events = [PlatformEvent(10.05, DETECTED, "db.writer_down a"), PlatformEvent(10.19, REPAIRED, "db.endpoint_moved b")]
+    phases = split_phases(10.0, 10.0, events)
+    assert (phases.detection_s, phases.failover_s, phases.client_recovery_s) == (0.0, 0.0, 0.0)
+    assert (phases.detected_at, phases.repaired_at) == (10.05, 10.19)
+
+
+def test_a_repair_the_clients_waited_for_wins_over_later_ones() -> None:
+    events = [PlatformEvent(10.1, DETECTED, "pod.died p"), PlatformEvent(10.9, REPAIRED, "envoy eject_unhealthy h"),
+              PlatformEvent(11.5, REPAIRED, "pod.ready q")]
+    phases = split_phases(10.0, 11.2, events)
+    assert (phases.detection_s, phases.failover_s, phases.client_recovery_s) == (0.1, 0.8, 0.3)
+    assert phases.repaired_by == "envoy eject_unhealthy h"

@@ -1,7 +1,9 @@
 """Every experiment against a real lab, and what the figures are checked against.
 
 - each experiment in experiments/ runs green (shortened) and writes its summary;
-- RTO of pod-kill, writer crash and AZ outage within 250 ms of the lab's own record (access log);
+- RTO of pod-kill, writer crash, AZ outage and global failover within 100 ms of the lab's own record (access
+  log), and the reported ± (widened by the load generator's loop lag) covers the difference; the phases of
+  az-outage and the writer crash all known, adding up to the RTO within 10 ms;
 - the ledger's lost count equals what the database really lost: zero without a cut, non-zero with one.
 """
 
@@ -18,12 +20,12 @@ import pytest
 import yaml
 
 from tests.labkit import RunningLab
-from tests.truth import first_marker, lost_writes, rto_from_access_log
+from tests.truth import RTO_TOLERANCE_S, check_rto_phases, first_marker, lost_writes, rto_from_access_log
 
 pytestmark = pytest.mark.slow
-# dns-failover needs the lab's DNS front door: tests/e2e/test_dns_failover.py runs it on one
+# the dns-* experiments need the lab's DNS front door: tests/e2e/test_dns_failover.py runs them on one
 EXPERIMENTS = sorted(p for p in Path(__file__).resolve().parents[2].joinpath("experiments").glob("*.yaml")
-                     if p.stem != "dns-failover")
+                     if not p.stem.startswith("dns-"))
 RTO_CHECKED = {"pod-kill", "aurora-writer-crash", "az-outage", "aurora-global-failover"}
 
 
@@ -57,7 +59,11 @@ def test_experiment_runs_green_and_its_figures_match_the_lab(lab: RunningLab, tm
         fault_at = first_marker(run, "fault.start")
         truth = rto_from_access_log(lab.lab_dir, fault_at, until=first_marker(run, "rollbacks.start"),
                                     slow_ms=summary["figures"]["slow_ms"])
-        assert abs(summary["figures"]["rto_s"] - truth) <= 0.25, (summary["figures"]["rto_s"], truth)
+        rto, error = summary["figures"]["rto_s"], summary["figures"]["rto_error_s"]
+        assert abs(rto - truth) <= RTO_TOLERANCE_S, (rto, truth)
+        assert abs(rto - truth) <= error + 0.001, (rto, truth, error)  # the reported ± covers the access log's edge
+    if experiment.stem in ("az-outage", "aurora-writer-crash"):  # issue 11: phases known, adding up to the RTO
+        check_rto_phases(summary["figures"], lab.events(since=first_marker(run, "fault.start") - 1))
     if (run / "ledger.jsonl").exists():
         lost = lost_writes(run, lab.writer_dsn())
         assert summary["figures"]["lost_writes"] == len(lost)
@@ -143,7 +149,8 @@ def test_pod_kill_with_a_locustfile_of_the_users_own(lab: RunningLab, tmp_path: 
     pod_kill = next(p for p in EXPERIMENTS if p.stem == "pod-kill")
     code, run, output = run_experiment(pod_kill, tmp_path / "runs", "--locustfile", str(locustfile))
     assert code == 0, output
-    names = {json.loads(line).get("name") for line in (run / "timeline.jsonl").read_text().splitlines()[1:]}
+    records = [json.loads(line) for line in (run / "timeline.jsonl").read_text().splitlines()[1:]]
+    names = {r["name"] for r in records if r.get("kind") == "bucket"}
     # the user's names and the fresh-connection probe aftershock attaches; none of the shop's journeys
     assert {"own:catalogue", "own:ping"} <= names
     assert {n for n in names if not str(n).startswith("fresh:")} == {"own:catalogue", "own:ping"}, names
@@ -152,7 +159,7 @@ def test_pod_kill_with_a_locustfile_of_the_users_own(lab: RunningLab, tmp_path: 
     assert traffic["own:catalogue"]["requests"] > 50 and traffic["own:ping"]["requests"] > 10
     truth = rto_from_access_log(lab.lab_dir, first_marker(run, "fault.start"),
                                 until=first_marker(run, "rollbacks.start"), slow_ms=summary["figures"]["slow_ms"])
-    assert summary["figures"]["rto_s"] is not None and abs(summary["figures"]["rto_s"] - truth) <= 0.25
+    assert summary["figures"]["rto_s"] is not None and abs(summary["figures"]["rto_s"] - truth) <= RTO_TOLERANCE_S
     traffic_table = (run / "report.html").read_text().split("<h2>Traffic</h2>")[1]
     assert "own:catalogue" in traffic_table and "own:ping" in traffic_table
     lab.wait_healthy(timeout=30)

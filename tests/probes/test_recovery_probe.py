@@ -3,6 +3,7 @@ the last failure, 0 without failures, ``recovered: False`` while still failing, 
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aftershock.core.errors import HarnessError
+from aftershock.core.figures import rto_error_warning
+from aftershock.core.loadworkers import WORKERS_FILE
 from aftershock.core.runfolder import RunFolder
 from aftershock.probes.recovery import measure_rto
 from tests.runkit import (
@@ -204,3 +207,21 @@ def test_every_rto_carries_its_error_bar(run: RunFolder) -> None:
     [outage] = result["outages"]
     assert outage["start_error"] == pytest.approx(0.010, abs=PRECISION_S)
     assert outage["end_error"] == pytest.approx(0.010, abs=PRECISION_S)
+
+
+def test_remote_workers_clock_offset_widens_the_error_bar_and_warns(run: RunFolder) -> None:
+    traffic(run, 8, [(0.5, 1.7)])  # error bar 10 ms from the traffic alone (see above)
+    clocks = [{"ts": 1.0, "worker": "w1", "event": "clock", "offset_ms": 4.0, "reports": 9},
+              {"ts": 1.0, "worker": "w2", "event": "clock", "offset_ms": -35.0, "reports": 9}]
+    (run.path / WORKERS_FILE).write_text("".join(json.dumps(c) + "\n" for c in clocks))
+    result = measure_rto(timeout_s=5, sustain_s=3, configuration=config(run))
+    assert result["clock_offset_ms"] == 35.0
+    assert result["rto_error_s"] == pytest.approx(0.010 + 0.035, abs=PRECISION_S)
+    warning = rto_error_warning(result["rto_s"], result["rto_error_s"], result["clock_offset_ms"])
+    assert warning is not None and "clock is 35 ms off" in warning
+    assert rto_error_warning(result["rto_s"], 0.010, 4.0) is None  # a synchronised host says nothing
+
+
+def test_one_host_has_no_clock_offset(run: RunFolder) -> None:
+    traffic(run, 8, [(0.5, 1.7)])
+    assert measure_rto(timeout_s=5, sustain_s=3, configuration=config(run))["clock_offset_ms"] is None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from aftershock.reports.markdown import render_markdown
 from aftershock.reports.model import load_report_data
 from tests.reports.reportkit import START, MakeRun
 
@@ -65,3 +67,16 @@ def test_real_run_folder(real_run: Path) -> None:
     assert {o.name for o in data.objectives} == {"rto_s", "rpo_s"}
     assert data.ledger["acknowledged"] == 187
     assert len({s.writer_region for s in data.samples}) >= 2
+
+
+def test_a_lost_worker_is_a_marker_and_a_line_of_the_report(run_factory: MakeRun) -> None:
+    run_dir = run_factory()
+    lost = {"ts": START + 9.0, "kind": "load.worker_lost", "worker": "host-b_7f1e", "at": START + 8.5,
+            "state": "missing"}
+    with (run_dir / "markers.jsonl").open("a") as out:
+        out.write(json.dumps(lost) + "\n")
+    data = load_report_data(run_dir)
+    assert [m.label for m in data.markers if m.kind == "load.worker_lost"] == ["worker lost host-b_7f1e"]
+    assert [p for p in data.problems if "host-b_7f1e" in p] == [
+        "Locust worker host-b_7f1e was lost at +8.5 s: its share of the load dropped from then on"]
+    assert "host-b_7f1e was lost" in render_markdown(data)

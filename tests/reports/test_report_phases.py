@@ -41,3 +41,10 @@ def test_the_report_draws_the_bar_under_the_throughput_chart(run_factory: MakeRu
 def test_a_run_without_phases_has_no_bar(run_factory: MakeRun) -> None:
     html = write_reports(run_factory(), record_history=False).html.read_text()
     assert 'data-chart="phases"' not in html
+
+
+def test_a_repair_after_the_recovery_is_drawn_clipped_to_it() -> None:
+    phases = split_phases(10.0, 10.35, [PlatformEvent(10.05, Boundary.DETECTED, "d"),
+                                        PlatformEvent(10.43, Boundary.REPAIRED, "r")])
+    assert phase_segments(phases) == [("detection", 10.0, 10.05), ("failover", 10.05, 10.35),
+                                      ("client recovery", 10.35, 10.35)]

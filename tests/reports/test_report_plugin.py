@@ -91,3 +91,6 @@ def test_allure_attachments(suite: pytest.Pytester, tmp_path: Path) -> None:
     [test_result] = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
     names = {a["name"] for a in test_result["attachments"]}
     assert {"summary.json", "report.html", "journal.json", "chart-throughput.svg"} <= names
+    from aftershock.reports.glossary import glossary_lines
+
+    assert test_result["description"] == "\n\n".join(glossary_lines())

@@ -67,7 +67,7 @@ def test_a_finished_run_shows_the_measured_rto_and_the_verdict(tmp_path: Path) -
     run = write_run(tmp_path, start=start, seconds=17.0, fail_from=FAULT_AT_S, fail_until=FAULT_AT_S + 1.0,
                     markers=markers, measurements=[rto], summary={"passed": True, "status": "completed"})
     output = watch_once(run)
-    assert re.search(r"phase\s+DONE\s+T\+17\.0 s", output), output
+    assert re.search(r"phase\s+FINISHED\s+T\+17\.0 s", output), output
     assert "RTO       1.0 s (measured)" in output
     assert "verdict   PASSED (status completed)" in output
     assert re.search(r"T\+16\.2s\s+fault\.reverted\s+az_outage by rollback", output), output
@@ -92,14 +92,18 @@ def test_watch_follows_the_newest_run_of_a_folder_and_rejects_others(tmp_path: P
     (["load.warm", "method.start", "fault.start"], False, "fault"),
     (["load.warm", "fault.start", "fault.end"], True, "fault"),
     (["load.warm", "fault.start", "fault.end"], False, "recovering"),
-    (["fault.start", "fault.end", "method.end", "hypothesis.start"], False, "steady state"),
+    # the steady-state check after the method runs while the fault is still in effect (AZ still down)
+    (["fault.start", "fault.end", "method.end", "hypothesis.start"], False, "recovering"),
+    (["fault.start", "fault.end", "method.end", "hypothesis.start"], True, "fault"),
+    (["load.warm", "fault.start", "fault.aborted"], False, "steady state"),
     (["fault.start", "fault.end", "run.interrupted"], True, "rolling back"),
     (["fault.start", "fault.end", "rollbacks.start"], False, "rolling back"),
     (["fault.start", "fault.end", "rollbacks.start", "rollbacks.end"], False, "rolled back"),
 ])
 def test_phase_from_markers(kinds: list[str], failing: bool, phase: str) -> None:
     assert derive_phase(kinds, failing=failing, done=False, warm=False) == phase
-    assert derive_phase(kinds, failing=failing, done=True, warm=False) == "done"
+    ended = "aborted" if "run.interrupted" in kinds else "finished"
+    assert derive_phase(kinds, failing=failing, done=True, warm=False) == ended
 
 
 def test_fault_in_progress_between_start_and_end() -> None:

@@ -59,8 +59,9 @@ MISSING_ARGUMENT = add_step({"type": "probe", "name": "outstanding",
 
 def test_every_shipped_experiment_loads() -> None:
     assert [p.stem for p in EXPERIMENTS] == [
-        "aurora-global-failover", "aurora-global-switchover", "aurora-writer-crash", "az-outage", "pod-kill",
-        "region-evacuation", "scale-out"]
+        "aurora-global-failover", "aurora-global-switchover", "aurora-writer-crash", "az-outage",
+        "cross-region-connectivity", "dns-failover", "dns-region-failover", "dynamodb-replication-lag",
+        "identity-region-failover", "pod-kill", "region-evacuation", "scale-out"]
 
 
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=[p.stem for p in EXPERIMENTS])

@@ -14,7 +14,7 @@ from aftershock.core.verdict import Verdict
 from aftershock.objectives import DISRUPTIONS, KNOWN, policy, resolve_objectives, tiers
 from tests.runkit import target_data
 
-KNOWN_LIST = "first_scale_s, latency_slo_s, lost_writes, ready_capacity_s, rpo_s, rto_s"
+KNOWN_LIST = ", ".join(sorted(KNOWN))  # every known objective, as the message lists them
 DISRUPTION_LIST = "application, infrastructure, az, region, scaling"
 
 
@@ -47,7 +47,8 @@ def test_lab_tier_figures() -> None:
 def test_target_objectives_apply_to_their_own_disruption_only() -> None:
     t = target(objectives={"az.rto_s": 90, "region.rpo_s": 2})
     assert resolve_objectives(t, "az") == {"rto_s": 90.0, "rpo_s": 1.0}
-    assert resolve_objectives(t, "region") == {"rto_s": 30.0, "rpo_s": 2.0}
+    assert resolve_objectives(t, "region") == {"rto_s": 30.0, "rpo_s": 2.0, "identity_rpo_s": 10.0,
+                                               "rejected_session_rate": 1.0, "login_failure_rate": 0.5}
     assert resolve_objectives(t, "application") == {"rto_s": 10.0, "rpo_s": 0.0}
 
 
@@ -148,4 +149,6 @@ def test_judge_not_measured_is_not_met() -> None:
 def test_judge_property(name: str, target_value: float, measured: float | None) -> None:
     verdict = Verdict.judge(name, target_value, measured)
     assert verdict.met == (measured is not None and measured <= target_value)
-    assert verdict.unit == ("writes" if name == "lost_writes" else "s")
+    units = {"lost_writes": "writes", "identity_lost": "users", "rejected_session_rate": "ratio",
+             "login_failure_rate": "ratio"}
+    assert verdict.unit == units.get(name, "s")

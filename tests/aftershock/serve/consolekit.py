@@ -105,13 +105,34 @@ def args_need_token(args: tuple[str, ...]) -> bool:
 
 
 def wait_until(check: Callable[[], Any], timeout: float, *, every: float = 0.05, what: str = "") -> Any:
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = check()
+        try:
+            value = check()
+        except (StaleElementReferenceException, NoSuchElementException):  # a live update replaced it: look again
+            value = None
         if value:
             return value
         time.sleep(every)
     raise AssertionError(f"not within {timeout} s: {what}")
+
+
+def click(driver: Any, element_id: str, timeout: float) -> None:
+    """Click the element once it is shown (the event stream may replace it in between: look again then)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    def attempt() -> bool:
+        try:
+            found = driver.find_elements("id", element_id)
+            if found:
+                found[0].click()
+                return True
+        except StaleElementReferenceException:
+            pass
+        return False
+    wait_until(attempt, timeout, what=f"#{element_id} to click")
 
 
 def screenshot(driver: Any, name: str) -> Path:
