@@ -134,8 +134,9 @@ def derive_phase(kinds: list[str], *, failing: bool, done: bool, warm: bool, int
     return "steady state" if warm or MarkerKind.LOAD_WARM in kinds else "warming up"
 
 
-def _marker_text(record: dict[str, Any]) -> str:
-    kind = record["kind"]
+def marker_text(record: dict[str, Any]) -> str:
+    """A marker's one-line detail for the dashboards (terminal and console): the fault and its arguments, ..."""
+    kind = record.get("kind")
     if kind == MarkerKind.FAULT_START:
         args = ", ".join(f"{k}={v!r}" for k, v in (record.get("args") or {}).items())
         return f"{record.get('action')}({args})"
@@ -191,7 +192,7 @@ class RunWatcher:
                                interrupted=(summary or {}).get("status") == "interrupted"),
             interrupted=MarkerKind.RUN_INTERRUPTED in kinds, ok_rps=traffic.ok_rps, fail_rps=traffic.fail_rps,
             p95_ms=traffic.p95_ms, rto=self._rto(fault_at, traffic, now),
-            markers=tuple(Marker(m["ts"] - started, m["kind"], _marker_text(m)) for m in markers
+            markers=tuple(Marker(m["ts"] - started, m["kind"], marker_text(m)) for m in markers
                           if m["kind"] in FAULT_KINDS),
             **self._sample(), **self._ledger(),
             verdict=None if summary is None else _verdict(summary))

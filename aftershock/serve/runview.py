@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import time
 from html import escape
-from typing import Any
 
 from aftershock.core.figures import with_error
 from aftershock.core.kinds import MarkerKind
+from aftershock.gameday.snapshot import marker_text
 from aftershock.reports.glossary import PHASES, RTO_DEFINITION
 from aftershock.reports.svg import FAIL, OK, P95, Frame, empty_chart
 from aftershock.serve.live import LiveState
@@ -117,7 +117,7 @@ def _chart(state: LiveState) -> str:
         kind = str(marker.get("kind"))
         if kind in (MarkerKind.FAULT_START, MarkerKind.FAULT_END, MarkerKind.ROLLBACKS_START,
                     MarkerKind.ROLLBACKS_END, MarkerKind.RUN_INTERRUPTED):
-            parts.append(frame.vline(float(marker["ts"]), kind=kind, label=kind, tooltip=_marker_text(marker)))
+            parts.append(frame.vline(float(marker["ts"]), kind=kind, label=kind, tooltip=marker_text(marker)))
     parts.append(frame.legend([("ok", OK), ("slow", P95), ("failed", FAIL)]))
     return frame.svg("live-throughput", parts, description="requests per second, live")
 
@@ -164,22 +164,6 @@ def _ledger(state: LiveState) -> str:
     return f"<table><tr><th>store</th><th>acknowledged</th><th>failed</th><th>in doubt</th></tr>{rows}</table>"
 
 
-def _marker_text(marker: dict[str, Any]) -> str:
-    kind = marker.get("kind")
-    if kind == MarkerKind.FAULT_START:
-        args = ", ".join(f"{k}={v!r}" for k, v in (marker.get("args") or {}).items())
-        return f"{marker.get('action')}({args})"
-    if kind == MarkerKind.FAULT_END:
-        return str(marker.get("description") or marker.get("action") or "")
-    if kind in (MarkerKind.FAULT_REVERTED, MarkerKind.FAULT_ABORTED):
-        return f"{marker.get('action')} by {marker.get('by') or 'error: ' + str(marker.get('error'))}"
-    if kind == MarkerKind.RUN_INTERRUPTED:
-        return str(marker.get("signal") or "")
-    if kind == MarkerKind.TARGET_HEALTHY:
-        return f"after {marker.get('waited_s')} s"
-    return ""
-
-
 def _markers(state: LiveState) -> str:
     if not state.markers:
         return "<span class='dim'>none yet</span>"
@@ -190,7 +174,7 @@ def _markers(state: LiveState) -> str:
         rows.append(f"<tr class='marker' data-kind='{escape(kind)}' data-ts='{float(marker['ts']):.3f}'>"
                     f"<td>T+{float(marker['ts']) - state.started_at:.1f} s</td><td>{when}</td>"
                     f"<td class='{'bad' if kind == MarkerKind.FAULT_START else ''}'>{escape(kind)}</td>"
-                    f"<td>{escape(_marker_text(marker))}</td></tr>")
+                    f"<td>{escape(marker_text(marker))}</td></tr>")
     return f"<table>{''.join(rows)}</table>"
 
 
