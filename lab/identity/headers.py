@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
+from aftershock.lab.standins.scope import authorization
 
 _TARGET = "AWSCognitoIdentityProviderService."
 
 
 def request_headers(region: str, operation: str) -> dict[str, str]:
     """AWS JSON 1.1 headers with a fixed, non-secret lab key in the credential scope (moto checks no signature)."""
-    day = time.strftime("%Y%m%d", time.gmtime())
     return {"X-Amz-Target": _TARGET + operation, "Content-Type": "application/x-amz-json-1.1",
-            "Authorization": f"AWS4-HMAC-SHA256 Credential=aftershock-lab/{day}/{region}/cognito-idp/aws4_request, "
-                             "SignedHeaders=host, Signature=0"}
+            "Authorization": authorization(region, "cognito-idp")}

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-_LAB_KEY = "aftershock-lab"  # not a secret: the stand-ins accept any key
+from aftershock.lab.standins.scope import authorization
 
 
 class _Bucket:
@@ -42,12 +41,9 @@ class _Bucket:
         """``(status, body, content type)`` of the object; 503 when the endpoint does not answer."""
         import httpx
 
-        day = time.strftime("%Y%m%d", time.gmtime())
-        auth = (f"AWS4-HMAC-SHA256 Credential={_LAB_KEY}/{day}/{self.region}/s3/aws4_request, "
-                "SignedHeaders=host, Signature=0")
         try:
             response = await self.http.get(f"{self.endpoint}/{self.bucket}/{key}", headers={
-                "Authorization": auth, "x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
+                "Authorization": authorization(self.region, "s3"), "x-amz-content-sha256": "UNSIGNED-PAYLOAD"})
         except httpx.HTTPError:
             return 503, b"", ""
         return response.status_code, response.content, response.headers.get("content-type", "")

@@ -17,7 +17,6 @@ imported then (a pod's start-up pays nothing for it).
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeGuard
 
@@ -29,8 +28,8 @@ from starlette.routing import Route
 from aftershock.core.errors import LabError
 from aftershock.lab.shop import queries
 from aftershock.lab.shop.assets import region_config
+from aftershock.lab.standins.scope import authorization
 
-_LAB_KEY = "aftershock-lab"  # not a secret: the stand-ins accept any key
 MAX_QUANTITY = 999
 
 
@@ -56,10 +55,8 @@ class _Table:
     async def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         import httpx
 
-        day = time.strftime("%Y%m%d", time.gmtime())
         headers = {"X-Amz-Target": f"DynamoDB_20120810.{operation}", "Content-Type": "application/x-amz-json-1.0",
-                   "Authorization": f"AWS4-HMAC-SHA256 Credential={_LAB_KEY}/{day}/{self.region}/dynamodb/"
-                                    "aws4_request, SignedHeaders=host, Signature=0"}
+                   "Authorization": authorization(self.region, "dynamodb")}
         try:
             response = await self.http.post(self.endpoint + "/", content=json.dumps({"TableName": self.name, **body}),
                                             headers=headers)

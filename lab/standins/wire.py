@@ -13,14 +13,12 @@ Example::
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
 
 from aftershock.core.errors import LabError
-
-LAB_ACCESS_KEY = "aftershock-lab"  # not a secret: the stand-ins accept any key
+from aftershock.lab.standins.scope import authorization
 
 
 class Wire:
@@ -34,15 +32,10 @@ class Wire:
     def close(self) -> None:
         self._http.close()
 
-    def _auth(self, service: str) -> str:
-        day = time.strftime("%Y%m%d", time.gmtime())
-        return (f"AWS4-HMAC-SHA256 Credential={LAB_ACCESS_KEY}/{day}/{self.region}/{service}/aws4_request, "
-                "SignedHeaders=host, Signature=0")
-
     def dynamodb(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self._http.post(self.endpoint + "/", content=json.dumps(body), headers={
             "X-Amz-Target": f"DynamoDB_20120810.{operation}", "Content-Type": "application/x-amz-json-1.0",
-            "Authorization": self._auth("dynamodb")})
+            "Authorization": authorization(self.region, "dynamodb")})
         if response.status_code >= 300:
             raise LabError(f"DynamoDB {operation} at {self.endpoint} answered {response.status_code}: "
                            f"{response.text[:200]}")
@@ -53,7 +46,8 @@ class Wire:
            headers: dict[str, str] | None = None) -> httpx.Response:
         url = self.endpoint + path + (f"?{query}" if query else "")
         response = self._http.request(method, url, content=body, headers={
-            "Authorization": self._auth("s3"), "x-amz-content-sha256": "UNSIGNED-PAYLOAD", **(headers or {})})
+            "Authorization": authorization(self.region, "s3"), "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+            **(headers or {})})
         if response.status_code >= 300 and not (method == "GET" and response.status_code == 404):
             raise LabError(f"S3 {method} {path} at {self.endpoint} answered {response.status_code}: "
                            f"{response.text[:200]}")
