@@ -96,7 +96,8 @@ class Link:
             unpulled = []
         with self._lock:
             cursor, pending = self._cursor, list(self.pending)
-        return [c.ts for c in pending + [c for c in unpulled if c.seq > cursor] if (c.store, c.name) == (store, name)]
+        waiting = pending + [c for c in unpulled if c.seq > cursor and self._relevant(c)]
+        return [c.ts for c in waiting if (c.store, c.name) == (store, name)]
 
     def _relevant(self, change: Change) -> bool:
         return change.store == S3 or change.name in self._settings.global_tables
@@ -220,8 +221,9 @@ class Replicator:
         return now, since
 
     def resume(self, store: str, name: str) -> int:
-        """Resume; returns the backlog that now drains."""
-        backlog = sum(link.backlog()[f"{store}:{name}"] for link in self.links)
+        """Resume; returns the backlog that now drains: every change not shipped yet, pulled or still in the
+        source's log (counting only pulled ones under-reported while a link was between two pulls)."""
+        backlog = sum(len(link.unshipped(store, name)) for link in self.links if link.pulling)
         with self._lock:
             self._paused.discard((store, name))
         self._emit("replication.resumed", store=store, name=name, backlog=backlog)
