@@ -18,11 +18,13 @@ module functions, so the run of this process lives in :data:`_ACTIVE` (set befor
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from types import FrameType
 from typing import Any
 
+from aftershock.core.errors import AftershockError
 from aftershock.core.kinds import MarkerKind
 from aftershock.core.runfolder import RunFolder
 from aftershock.finish import finish_run
@@ -39,6 +41,8 @@ class _Active:
 
 
 _ACTIVE = _Active()
+# Chaos Toolkit's own console logger: what a plain `chaos run` prints
+_CHAOS_LOG = logging.getLogger("chaostoolkit")
 
 
 def current_session() -> RunSession | None:
@@ -139,11 +143,22 @@ def after_rollback_control(context: Any, **_: Any) -> None:
 def after_experiment_control(context: Any, state: Any = None, configuration: dict[str, Any] | None = None,
                              **_: Any) -> None:
     """Post-process the run, once: safety net, session stopped, journal, summary and reports (also under plain
-    ``chaos run``; a run whose session never started still gets its summary)."""
+    ``chaos run``; a run whose session never started still gets its summary).
+
+    A post-processing that fails (the run folder stopped taking writes) must not pass unseen under plain
+    ``chaos run``: Chaos Toolkit logs a control's exception at debug level only and, when the run was
+    interrupted inside an activity, still calls it "completed". So the reason is logged on its console and the
+    journal's status becomes ``interrupted``, which makes ``chaos run`` exit 1."""
     if _ACTIVE.run is None:
         return
-    finish_run(_ACTIVE.run, by="control", journal=state if isinstance(state, dict) else None,
-               session=_ACTIVE.session)
+    journal = state if isinstance(state, dict) else None
+    try:
+        finish_run(_ACTIVE.run, by="control", journal=journal, session=_ACTIVE.session)
+    except AftershockError as exc:
+        _CHAOS_LOG.error("aftershock: %s", exc)
+        if journal is not None:
+            journal["status"] = "interrupted"
+        raise
 
 
 def cleanup_control(**_: Any) -> None:

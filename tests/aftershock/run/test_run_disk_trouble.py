@@ -4,6 +4,8 @@ stops the load, reverts every injected fault from the journal kept in memory and
 from __future__ import annotations
 
 import http.server
+import json
+import logging
 import signal
 import threading
 import time
@@ -86,13 +88,18 @@ def front_door() -> Iterator[str]:
     thread.join(timeout=5)
 
 
-def _experiment(path: Path) -> Path:
+def _experiment(path: Path, target: Path | None = None) -> Path:
+    """The experiment; with ``target`` it names it in its configuration, as a plain ``chaos run`` needs."""
     step = {"type": "python", "module": "aftershock.faults.actions"}
+    configuration: dict[str, Any] = {"aftershock_run_dir": {"type": "env", "key": "AFTERSHOCK_RUN_DIR",
+                                                            "default": ""}}
+    if target is not None:
+        configuration["aftershock_target"] = str(target)
     path.write_text(yaml.safe_dump({
         "title": "The disk fills during a fault",
         "description": "az outage, then the run folder stops taking writes",
         "controls": [{"name": "aftershock", "provider": {"type": "python", "module": "aftershock.control"}}],
-        "configuration": {"aftershock_run_dir": {"type": "env", "key": "AFTERSHOCK_RUN_DIR", "default": ""}},
+        "configuration": configuration,
         "method": [
             {"type": "action", "name": "lose-an-az", "provider": {**step, "func": "az_outage"}},
             {"type": "action", "name": "fill-the-disk",
@@ -103,9 +110,8 @@ def _experiment(path: Path) -> Path:
     return path
 
 
-def test_aftershock_run_on_a_disk_that_fills_reverts_from_memory_and_exits_2(
-        tmp_path: Path, driver: FakeDriver, disk: FillingDisk, front_door: str, signals_restored: None,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def _sampled_sessions(driver: FakeDriver, monkeypatch: pytest.MonkeyPatch) -> list[SampledSession]:
+    """Every run session the control begins from now on is a :class:`SampledSession` (listed here)."""
     sessions: list[SampledSession] = []
 
     def begin(run: RunFolder, plan: RunPlan) -> SampledSession:
@@ -115,6 +121,13 @@ def test_aftershock_run_on_a_disk_that_fills_reverts_from_memory_and_exits_2(
         return session
 
     monkeypatch.setattr(control.RunSession, "begin", begin)
+    return sessions
+
+
+def test_aftershock_run_on_a_disk_that_fills_reverts_from_memory_and_exits_2(
+        tmp_path: Path, driver: FakeDriver, disk: FillingDisk, front_door: str, signals_restored: None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    sessions = _sampled_sessions(driver, monkeypatch)
     target = write_target(tmp_path / "target.yaml", front_door={**yaml.safe_load(
         (write_target(tmp_path / "t0.yaml")).read_text())["front_door"], "url": front_door})
     began = time.monotonic()
@@ -132,6 +145,40 @@ def test_aftershock_run_on_a_disk_that_fills_reverts_from_memory_and_exits_2(
     disk.full = False
     assert [line for line in (path / "faults.jsonl").read_text().splitlines() if '"reverted"' in line] == [], \
         "the revert was journaled in memory only (the disk was full)"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # chaostoolkit's own imports (not ours)
+def test_plain_chaos_run_on_a_disk_that_fills_reverts_from_memory_and_fails(
+        tmp_path: Path, driver: FakeDriver, disk: FillingDisk, signals_restored: None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same under Chaos Toolkit's own ``chaos run`` (its click command, in this process so the disk double
+    applies): the control's sampler notices, the rollback reverts from memory, the command fails."""
+    from chaostoolkit.cli import cli as chaos
+
+    sessions = _sampled_sessions(driver, monkeypatch)
+    monkeypatch.chdir(tmp_path)  # plain `chaos run` opens its run folder under ./runs
+    monkeypatch.setenv("AFTERSHOCK_RUN_DIR", "")
+    monkeypatch.delenv("AFTERSHOCK_RUN_DIR")  # and restored (unset) after the test: open_run sets it
+    experiment = _experiment(tmp_path / "disk.yaml", target=write_target(tmp_path / "target.yaml"))
+    chaos_log = logging.getLogger("chaostoolkit")
+    handlers, level = list(chaos_log.handlers), chaos_log.level
+    began = time.monotonic()
+    try:
+        result = CliRunner().invoke(chaos, ["--no-log-file", "run", "--rollback-strategy", "always",
+                                            "--journal-path", str(tmp_path / "journal.json"), str(experiment)])
+    finally:  # the chaos command adds console handlers to its logger: later tests must not write through them
+        chaos_log.handlers[:], chaos_log.level = handlers, level
+    assert time.monotonic() - began < 8, "the run must stop as soon as the disk fails, not after the step"
+    [path] = (tmp_path / "runs").iterdir()
+    # Chaos Toolkit swallows a control's exception: the reason is on its console and the journal fails the command
+    assert result.exit_code == 1, result.output
+    assert f"aftershock: the run folder {path} stopped taking writes (No space left on device" in result.output
+    assert json.loads((tmp_path / "journal.json").read_text())["status"] == "interrupted"
+    assert driver.methods.count("az_outage") == 1 and driver.methods.count("az_restore") == 1
+    [session] = sessions
+    assert session.stops >= 1
+    disk.full = False
+    assert [line for line in (path / "faults.jsonl").read_text().splitlines() if '"reverted"' in line] == []
 
 
 def test_the_finish_reverts_what_the_journal_in_memory_holds_and_raises_the_reason(
