@@ -147,18 +147,20 @@ def after_experiment_control(context: Any, state: Any = None, configuration: dic
 
     A post-processing that fails (the run folder stopped taking writes) must not pass unseen under plain
     ``chaos run``: Chaos Toolkit logs a control's exception at debug level only and, when the run was
-    interrupted inside an activity, still calls it "completed". So the reason is logged on its console and the
-    journal's status becomes ``interrupted``, which makes ``chaos run`` exit 1."""
+    interrupted inside an activity (SIGTERM), still calls it "completed". So the reason is logged on its console
+    and the journal's status becomes ``interrupted`` (also after a signal), which makes ``chaos run`` exit 1."""
     if _ACTIVE.run is None:
         return
     journal = state if isinstance(state, dict) else None
     try:
-        finish_run(_ACTIVE.run, by="control", journal=journal, session=_ACTIVE.session)
+        summary = finish_run(_ACTIVE.run, by="control", journal=journal, session=_ACTIVE.session)
     except AftershockError as exc:
         _CHAOS_LOG.error("aftershock: %s", exc)
         if journal is not None:
             journal["status"] = "interrupted"
         raise
+    if journal is not None and summary.status == "interrupted":
+        journal["status"] = "interrupted"  # a signal that Chaos Toolkit turned into a failed activity
 
 
 def cleanup_control(**_: Any) -> None:

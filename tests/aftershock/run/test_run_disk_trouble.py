@@ -1,11 +1,13 @@
 """The run folder stops taking writes mid-run (a full disk, as a test double of the run folder's disk): the run
-stops the load, reverts every injected fault from the journal kept in memory and exits 2 with the reason."""
+stops the load, reverts every injected fault from the journal kept in memory and exits 2 with the reason;
+under plain `chaos run` too (exit 1: Chaos Toolkit's own failure code)."""
 
 from __future__ import annotations
 
 import http.server
 import json
 import logging
+import os
 import signal
 import threading
 import time
@@ -35,6 +37,12 @@ def fill_the_disk(seconds: float = 10.0, configuration: Any = None, secrets: Any
     """An experiment step (Chaos Toolkit imports this module): the disk fills, then the step waits; the run must
     interrupt it within a sampler period."""
     DISK.fill()
+    time.sleep(seconds)
+
+
+def terminate_me(seconds: float = 10.0, configuration: Any = None, secrets: Any = None) -> None:
+    """An experiment step: this process gets SIGTERM (a CI job cancelled), then the step waits."""
+    os.kill(os.getpid(), signal.SIGTERM)
     time.sleep(seconds)
 
 
@@ -88,7 +96,7 @@ def front_door() -> Iterator[str]:
     thread.join(timeout=5)
 
 
-def _experiment(path: Path, target: Path | None = None) -> Path:
+def _experiment(path: Path, target: Path | None = None, second_step: str = "fill_the_disk") -> Path:
     """The experiment; with ``target`` it names it in its configuration, as a plain ``chaos run`` needs."""
     step = {"type": "python", "module": "aftershock.faults.actions"}
     configuration: dict[str, Any] = {"aftershock_run_dir": {"type": "env", "key": "AFTERSHOCK_RUN_DIR",
@@ -103,7 +111,7 @@ def _experiment(path: Path, target: Path | None = None) -> Path:
         "method": [
             {"type": "action", "name": "lose-an-az", "provider": {**step, "func": "az_outage"}},
             {"type": "action", "name": "fill-the-disk",
-             "provider": {"type": "python", "module": __name__, "func": "fill_the_disk"}},
+             "provider": {"type": "python", "module": __name__, "func": second_step}},
         ],
         "rollbacks": [{"type": "action", "name": "revert-faults", "provider": {**step, "func": "revert_faults"}}],
     }, sort_keys=False))
@@ -147,27 +155,56 @@ def test_aftershock_run_on_a_disk_that_fills_reverts_from_memory_and_exits_2(
         "the revert was journaled in memory only (the disk was full)"
 
 
+def _plain_chaos_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # plain `chaos run` opens its run folder under ./runs
+    monkeypatch.setenv("AFTERSHOCK_RUN_DIR", "")
+    monkeypatch.delenv("AFTERSHOCK_RUN_DIR")  # and restored (unset) after the test: open_run sets it
+
+
+def _chaos_run(experiment: Path, journal: Path) -> Any:
+    """Chaos Toolkit's own ``chaos run`` command, in this process (so the test doubles apply)."""
+    from chaostoolkit.cli import cli as chaos
+
+    chaos_log = logging.getLogger("chaostoolkit")
+    handlers, level = list(chaos_log.handlers), chaos_log.level
+    try:
+        return CliRunner().invoke(chaos, ["--no-log-file", "run", "--rollback-strategy", "always",
+                                          "--journal-path", str(journal), str(experiment)])
+    finally:  # the chaos command adds console handlers to its logger: later tests must not write through them
+        chaos_log.handlers[:], chaos_log.level = handlers, level
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # chaostoolkit's own imports (not ours)
+def test_plain_chaos_run_interrupted_by_sigterm_reverts_and_fails(
+        tmp_path: Path, driver: FakeDriver, signals_restored: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chaos Toolkit turns a SIGTERM inside an activity into a failed activity and calls the run "completed"
+    (exit 0): a cancelled nightly would pass. The control makes the journal say interrupted (exit 1)."""
+    sessions = _sampled_sessions(driver, monkeypatch)
+    _plain_chaos_folder(tmp_path, monkeypatch)
+    experiment = _experiment(tmp_path / "term.yaml", target=write_target(tmp_path / "target.yaml"),
+                             second_step="terminate_me")
+    began = time.monotonic()
+    result = _chaos_run(experiment, tmp_path / "journal.json")
+    assert time.monotonic() - began < 8, "SIGTERM interrupts the step"
+    assert result.exit_code == 1, result.output
+    assert json.loads((tmp_path / "journal.json").read_text())["status"] == "interrupted"
+    [path] = (tmp_path / "runs").iterdir()
+    assert json.loads((path / "summary.json").read_text())["status"] == "interrupted"
+    assert driver.methods.count("az_outage") == 1 and driver.methods.count("az_restore") == 1
+    assert sessions and sessions[0].stops >= 1
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # chaostoolkit's own imports (not ours)
 def test_plain_chaos_run_on_a_disk_that_fills_reverts_from_memory_and_fails(
         tmp_path: Path, driver: FakeDriver, disk: FillingDisk, signals_restored: None,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The same under Chaos Toolkit's own ``chaos run`` (its click command, in this process so the disk double
     applies): the control's sampler notices, the rollback reverts from memory, the command fails."""
-    from chaostoolkit.cli import cli as chaos
-
     sessions = _sampled_sessions(driver, monkeypatch)
-    monkeypatch.chdir(tmp_path)  # plain `chaos run` opens its run folder under ./runs
-    monkeypatch.setenv("AFTERSHOCK_RUN_DIR", "")
-    monkeypatch.delenv("AFTERSHOCK_RUN_DIR")  # and restored (unset) after the test: open_run sets it
+    _plain_chaos_folder(tmp_path, monkeypatch)
     experiment = _experiment(tmp_path / "disk.yaml", target=write_target(tmp_path / "target.yaml"))
-    chaos_log = logging.getLogger("chaostoolkit")
-    handlers, level = list(chaos_log.handlers), chaos_log.level
     began = time.monotonic()
-    try:
-        result = CliRunner().invoke(chaos, ["--no-log-file", "run", "--rollback-strategy", "always",
-                                            "--journal-path", str(tmp_path / "journal.json"), str(experiment)])
-    finally:  # the chaos command adds console handlers to its logger: later tests must not write through them
-        chaos_log.handlers[:], chaos_log.level = handlers, level
+    result = _chaos_run(experiment, tmp_path / "journal.json")
     assert time.monotonic() - began < 8, "the run must stop as soon as the disk fails, not after the step"
     [path] = (tmp_path / "runs").iterdir()
     # Chaos Toolkit swallows a control's exception: the reason is on its console and the journal fails the command
