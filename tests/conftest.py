@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated AFTERSHOCK_HOME and a running lab for end-to-end tests."""
+"""Shared fixtures: an isolated AFTERSHOCK_HOME and a running lab shared by the end-to-end tests."""
 
 from __future__ import annotations
 
@@ -18,18 +18,53 @@ settings.register_profile("explore", max_examples=2000, print_blob=True)
 settings.load_profile("ci")
 
 
+class _SharedLab:
+    """One real lab for every end-to-end module: starting one costs ~12 s on 2 cores, and a dozen modules use it.
+    Each module gets it back at its baseline (faults undone, healthy); a lab that cannot be brought back is
+    stopped and the next module starts a fresh one, so no module inherits another's damage."""
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self._factory = factory
+        self.home: Path | None = None
+        self.running: RunningLab | None = None
+
+    def acquire(self) -> RunningLab:
+        if self.running is None:
+            self.home = self._factory.mktemp("aftershock-home")
+            self.running = start_test_lab(self.home / "lab")
+        return self.running
+
+    def release(self) -> None:
+        if self.running is not None and not self.running.back_to_baseline():
+            self.close()
+
+    def close(self) -> None:
+        running, self.running = self.running, None
+        if running is not None:
+            running.stop()
+
+
+@pytest.fixture(scope="session")
+def _shared_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_SharedLab]:
+    shared = _SharedLab(tmp_path_factory)
+    try:
+        yield shared
+    finally:
+        shared.close()
+
+
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
-    """A real lab for one test module (started once, stopped and checked for leftovers afterwards)."""
-    home = tmp_path_factory.mktemp("aftershock-home")
+def lab(_shared_lab: _SharedLab) -> Iterator[RunningLab]:
+    """A real lab for a test module (shared between modules, at its baseline when handed over; stopped and
+    checked for leftovers at the end of the session). ``$AFTERSHOCK_HOME`` points at it during the module."""
+    running = _shared_lab.acquire()
     previous = os.environ.get("AFTERSHOCK_HOME")
-    os.environ["AFTERSHOCK_HOME"] = str(home)
-    running = start_test_lab(Path(home) / "lab")
+    os.environ["AFTERSHOCK_HOME"] = str(_shared_lab.home)
     try:
         yield running
     finally:
-        running.stop()
         if previous is None:
             os.environ.pop("AFTERSHOCK_HOME", None)
         else:
             os.environ["AFTERSHOCK_HOME"] = previous
+        _shared_lab.release()

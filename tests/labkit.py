@@ -72,6 +72,16 @@ class RunningLab:
             time.sleep(0.2)
         raise AssertionError(f"lab not healthy after {timeout} s: {json.dumps(status)[:2000]}")
 
+    def back_to_baseline(self, timeout: float = 60.0) -> bool:
+        """Undo what a test module left changed (the lab's own baseline restore) and wait until healthy; False
+        when that fails (the caller then starts a fresh lab rather than hand over a broken one)."""
+        try:
+            self.fault("faults/restore-baseline")
+            self.wait_healthy(timeout=timeout)
+        except (AssertionError, httpx.HTTPError, OSError):
+            return False
+        return self.proc is None or self.proc.poll() is None
+
     def stop(self) -> None:
         self.client.close()
         stop_lab(self.lab_dir)
