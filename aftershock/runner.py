@@ -126,6 +126,10 @@ def describe(plan: PreparedRun) -> list[str]:
     return lines
 
 
+FAULT_MODULES = ("aftershock.faults.actions", "aftershock.faults.dns", "aftershock.faults.data_actions")
+"""The modules whose method actions inject faults (a dry run lists their calls)."""
+
+
 def dry_run_calls(plan: PreparedRun) -> None:
     """For an AWS target: run the method's fault actions with the driver in dry-run mode, which prints every
     API call it would make (reads are made, nothing is mutated). The lab needs no such pass."""
@@ -138,9 +142,10 @@ def dry_run_calls(plan: PreparedRun) -> None:
         write_plan(RunFolder(Path(tmp)), plan.plan.model_copy(update={"dry_run": True}))
         for _, activity in activities({"method": plan.experiment.get("method") or []}):
             provider = activity.get("provider") or {}
-            if activity.get("type") != "action" or provider.get("module") != "aftershock.faults.actions":
+            module = str(provider.get("module"))
+            if activity.get("type") != "action" or module not in FAULT_MODULES:
                 continue
-            func = getattr(importlib.import_module("aftershock.faults.actions"), str(provider.get("func")))
+            func = getattr(importlib.import_module(module), str(provider.get("func")))
             func(**(provider.get("arguments") or {}), configuration={"aftershock_run_dir": tmp})
 
 

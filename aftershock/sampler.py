@@ -20,7 +20,9 @@ def sample_of(observation: Observation) -> Sample:
         lag_bytes=tuple(sorted((k, None if v is None else float(v))
                                for k, v in observation.replication_lag_bytes.items())),
         azs_down=observation.azs_down, dials=tuple(sorted(observation.dials.items())), healthy=observation.healthy,
-        dns=observation.dns)
+        dns=observation.dns, alb_target_states=tuple(sorted((lb, tuple(sorted(states.items())))
+                                                            for lb, states in observation.alb_target_states.items())),
+        endpoints_healthy=tuple(sorted(observation.endpoints_healthy.items())))
 
 
 class Sampler:

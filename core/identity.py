@@ -57,9 +57,15 @@ class Identity(_Model):
     @property
     def migration_text(self) -> str:
         """What an imported user has to do, for the report."""
-        if self.migration == "reset":
-            return "reset: passwords do not travel; an imported user resets the password before signing in"
-        return "migration-trigger: the standby pool's user-migration trigger signs the user in with the old password"
+        return MIGRATION_TEXTS[self.migration]
 
 
-__all__ = ["Identity", "IdentityPool"]
+MIGRATION_TEXTS = {
+    "reset": "reset: passwords do not travel; an imported user resets the password before signing in",
+    "migration-trigger": "migration-trigger: the standby pool's user-migration trigger signs the user in with the "
+                         "old password",
+}
+"""What an imported user has to do at the standby, per migration path (the report prints it)."""
+
+
+__all__ = ["MIGRATION_TEXTS", "Identity", "IdentityPool"]

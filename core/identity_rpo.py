@@ -4,7 +4,9 @@
 what the export schedule predicts (acknowledged after the last export snapshot the standby holds; None: the target
 declares no export marker). ``rpo_s``: the failover minus that snapshot (None: unknown). Sessions: tokens issued
 by the primary pool before the failover, replayed against the standby's pool after it; ``rejected_for_s`` is how
-long they were seen rejected (``rejected_at_end``: still rejected when the probe stopped).
+long they were seen rejected (``rejected_at_end``: still rejected when the probe stopped). ``signed_in`` and the
+session counts are None (unknown) when read back from the run folder alone: the old passwords and the tokens lived
+only in the memory of the process that signed the users up.
 """
 
 from __future__ import annotations
@@ -33,11 +35,11 @@ class IdentityRpoMeasurement(Measurement):
     after_last_export: int | None = None
     last_export_at: float | None = None
     rpo_s: float | None = None
-    signed_in: int = 0
+    signed_in: int | None = 0
     login_attempts: int = 0
     login_failure_rate: float | None = None
-    sessions_replayed: int = 0
-    sessions_rejected: int = 0
+    sessions_replayed: int | None = 0
+    sessions_rejected: int | None = 0
     rejected_for_s: float | None = None
     rejected_at_end: bool = False
     cleaned: int = 0
@@ -46,7 +48,9 @@ class IdentityRpoMeasurement(Measurement):
     @property
     def rejected_session_rate(self) -> float | None:
         """Share of the replayed sessions the standby rejected (None: none replayed)."""
-        return round(self.sessions_rejected / self.sessions_replayed, 4) if self.sessions_replayed else None
+        if not self.sessions_replayed or self.sessions_rejected is None:
+            return None
+        return round(self.sessions_rejected / self.sessions_replayed, 4)
 
     @classmethod
     def _convert(cls, values: dict[str, Any]) -> dict[str, Any]:

@@ -60,8 +60,9 @@ def _opt(data: Mapping[str, Any], key: str) -> float | None:
 class RtoPhases:
     """Phase durations in seconds (None: unknown, its boundary was not recorded) and the boundaries behind them.
 
-    ``sources``: what was read (``"lab events"``, ``"envoy health checks"``); empty: the target offers none, so
-    every platform phase is unknown.
+    ``sources``: what was read (the lab: ``"lab events"``, ``"envoy health checks"``; AWS: ``"rds-events"``,
+    ``"alb-target-health"``, ``"ga-endpoint-health"``); empty: the target offers none, so every platform phase is
+    unknown.
     """
 
     detection_s: float | None = None

@@ -256,6 +256,9 @@ class Target(_Model):
             refs += [(f"aws.regions[{i}]", r.name) for i, r in enumerate(self.aws.regions)]
         if self.identity:
             refs += [(f"identity.pools[{i}]", p.region) for i, p in enumerate(self.identity.pools)]
+        if self.front_door.dns:  # an ARC cluster endpoint's region need not be one of the target's
+            refs += [(f"front_door.dns.routing_controls[{i}]", c.region)
+                     for i, c in enumerate(self.front_door.dns.routing_controls)]
         return refs
 
     @property

@@ -40,7 +40,8 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
-from aftershock.core.errors import AftershockError, FaultRefused
+from aftershock.core.errors import AftershockError, FaultRefused, HarnessError
+from aftershock.core.journal import outstanding
 from aftershock.core.kinds import FaultRole, MarkerKind
 from aftershock.core.measurements import read_markers
 from aftershock.core.runfolder import RunFolder
@@ -266,8 +267,18 @@ def revert_faults(configuration: Configuration = None, secrets: Secrets = None) 
 
 def wait_until_healthy(timeout_s: float = 120.0, configuration: Configuration = None,
                        secrets: Secrets = None) -> dict[str, Any]:
-    """Rollback: wait until the target is back to its baseline (replicas ready, writer home, dials)."""
+    """Rollback: wait until the target is back to its baseline (replicas ready, writer home, dials).
+
+    Refused at once while faults of the run are still injected: the baseline cannot come back (a revert that was
+    interrupted, by SIGTERM during the rollback, or no ``revert_faults`` rollback before this one), and waiting
+    would only delay the safety net that reverts them."""
     with ActivityContext.from_configuration(configuration) as ctx:
+        left = outstanding(ctx.run)
+        if left:
+            raise HarnessError(f"not waiting for the baseline: {len(left)} fault(s) of this run still injected "
+                               f"({', '.join(f.action for f in left)}): their revert did not run or was "
+                               "interrupted; the safety net reverts them (an experiment needs the revert_faults "
+                               "rollback before wait_until_healthy)", path=str(ctx.run.path))
         started = time.time()
         observation = ctx.driver.wait_healthy(timeout_s)
         ctx.run.mark(MarkerKind.TARGET_HEALTHY, waited_s=round(time.time() - started, 3))

@@ -33,10 +33,13 @@ from typing import Any
 
 from aftershock.core.dns_sample import DnsSample
 from aftershock.core.errors import FaultRefused, HarnessError, TargetError
+from aftershock.core.phases import PlatformEvent
 from aftershock.core.resolver import StubResolver
 from aftershock.core.runfolder import RunFolder
 from aftershock.core.target import Target
 from aftershock.faults.aws import pods
+from aftershock.faults.aws.alb_outage import AlbOutage
+from aftershock.faults.aws.arc import RoutingControls
 from aftershock.faults.aws.aurora import Aurora
 from aftershock.faults.aws.az_outage import AzOutage
 from aftershock.faults.aws.az_restore import AzRestore
@@ -44,6 +47,7 @@ from aftershock.faults.aws.calls import CallRecorder
 from aftershock.faults.aws.credentials import resolve_aws_writer_conninfo
 from aftershock.faults.aws.guardrails import GLOBAL_ACCELERATOR, Guardrails
 from aftershock.faults.aws.observe import AwsView, Observer
+from aftershock.faults.aws.platform_events import AwsPlatformEvents
 from aftershock.faults.aws.replication import DataReplication
 from aftershock.faults.aws.route53 import Route53Dns
 from aftershock.faults.aws.session import AwsSessions
@@ -95,6 +99,9 @@ class AwsDriver:
                             poll_s=aws.poll_interval_s, timeout_s=aws.wait_timeout_s)
         self.observer = Observer(target, self.sessions, self.calls, self.kube, self._aurora, self.front, self.azs)
         self.route53 = Route53Dns(target, self.sessions, self.calls)
+        self.platform = AwsPlatformEvents(target, self.sessions, self.calls)
+        self.arc = RoutingControls(target, self.sessions, self.calls, rng=rng)
+        self.alb_outage = AlbOutage(target, self.sessions, self.calls)
         self._resolver: StubResolver | None = None
 
     def __repr__(self) -> str:
@@ -294,6 +301,33 @@ class AwsDriver:
     def restore_dns_records(self, records: list[dict[str, Any]]) -> FaultOutcome:
         return FaultOutcome(self.route53.restore_records(records), {})
 
+    def set_routing_control(self, region: str, state: str = "Off") -> FaultOutcome:
+        """Turn ``region``'s ARC routing control ``state`` (Off: its record leaves DNS at once), through any
+        cluster endpoint that answers; reverted by restore_routing_control to the state read before."""
+        self.target.region(region)
+        self.guard.ensure(self.target.primary.name)
+        with self.calls.fault("set_routing_control") as inflight:
+            return inflight.hand_over(self.arc.set(region, state, inflight))
+
+    def restore_routing_control(self, arn: str, state: str) -> FaultOutcome:
+        return FaultOutcome(self.arc.restore(arn, state), {"arn": arn, "state": state})
+
+    def set_alb_outage(self, region: str, down: bool = True) -> FaultOutcome:
+        """``region``'s ALBs answer 503 to every request (a priority-1 listener rule, :mod:`.aws.alb_outage`);
+        reverted by restore_alb_outage (``down=False`` is that revert, for every rule of ours)."""
+        self.target.region(region)
+        if not down:
+            return self.restore_alb_outage(region, [])
+        self.guard.ensure(region)
+        with self.calls.fault("lose_region_front_door") as inflight:
+            return inflight.hand_over(self.alb_outage.inject(region, inflight))
+
+    def restore_alb_outage(self, region: str, rules: list[str]) -> FaultOutcome:
+        self.guard.ensure(self.target.region(region).name)
+        done = self.alb_outage.restore(region, list(rules))
+        return FaultOutcome(f"the ALB(s) of {region} serve again: " + (", ".join(done) or "no rule of ours was left"),
+                            {"region": region, "deleted": done})
+
     # -- observers -----------------------------------------------------------------------------------
     def observe(self) -> Observation:
         observation = self.observer.observe()[0]
@@ -306,6 +340,11 @@ class AwsDriver:
         if self._resolver is None:
             self._resolver = StubResolver(self.target.load.resolver, cache=0.0)
         return self.route53.sample(self._resolver)
+
+    def platform_events(self, since: float, until: float) -> tuple[tuple[PlatformEvent, ...], tuple[str, ...]]:
+        """RDS events, ALB target health and GA endpoint health (sampled) as RTO phase boundaries in ``[since,
+        until]`` (:mod:`aftershock.faults.aws.platform_events`); a source that fails raises HarnessError."""
+        return self.platform.read(since, until)
 
     def observe_aws(self) -> tuple[Observation, AwsView]:
         """The observation and the AWS detail behind it (ASGs, ALB targets, GA endpoint health)."""

@@ -36,6 +36,11 @@ class Observation:
     healthy: bool = True
     dns: DnsSample | None = None
     """A DNS front door's state, when the driver samples it (AWS: Route 53's view + the harness's resolution)."""
+    alb_target_states: dict[str, dict[str, int]] = field(default_factory=dict)
+    """AWS: load balancer -> its targets per health state (``healthy``, ``unhealthy``, ``draining``, ``initial``,
+    ...: ``describe_target_health``) -> count; empty where not observed (the lab)."""
+    endpoints_healthy: dict[str, bool] = field(default_factory=dict)
+    """AWS: region -> every Global Accelerator endpoint there is HEALTHY; empty where not observed (the lab)."""
 
 
 class Driver(Protocol):

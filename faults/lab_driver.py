@@ -28,6 +28,7 @@ _REVERT_METHODS = {
     "faults/dns-health-check": "set_dns_health_check",
     "faults/dns-failover": "set_dns_primary",
     "faults/alb-outage": "set_alb_outage",
+    "faults/routing-control": "set_routing_control",
 }
 
 
@@ -105,6 +106,10 @@ class LabDriver:
     def set_dns_primary(self, primary: str) -> FaultOutcome:
         """Make ``primary``'s failover record the PRIMARY (a manual DNS failover)."""
         return self._fault("faults/dns-failover", primary=primary)
+
+    def set_routing_control(self, region: str, state: str = "Off") -> FaultOutcome:
+        """Turn ``region``'s ARC routing control in the lab's DNS Off or On (its record follows at once)."""
+        return self._fault("faults/routing-control", region=region, state=state)
 
     def set_alb_outage(self, region: str, down: bool = True) -> FaultOutcome:
         """Take ``region``'s ALB out (no targets: it answers 503) or bring it back (route53-failover lab)."""

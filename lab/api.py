@@ -6,7 +6,7 @@
                                       global-failover, restore-region, traffic-dial, cut-replication,
                                       restore-replication; with the route53-failover front door also
                                       dns-health-check {"region", "inverted"}, dns-failover {"primary"},
-                                      alb-outage {"region", "down"}
+                                      alb-outage {"region", "down"}, routing-control {"region", "state": On|Off}
     POST /deployments/scale           {"region", "replicas"}
 
 A refused fault answers 400 with ``{"error": "<one line naming the culprit and the fix>"}``; nothing changed.

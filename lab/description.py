@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aftershock.core.route53 import DnsHealthCheck, Route53
+from aftershock.core.route53 import DnsHealthCheck, Route53, RoutingControl
 from aftershock.core.target import (
     Autoscaler as AutoscalerSpec,
 )
@@ -24,6 +24,7 @@ from aftershock.core.target import (
 from aftershock.core.workload import Workload
 from aftershock.lab import topology
 from aftershock.lab.config import LabSettings
+from aftershock.lab.dns.control import lab_arn
 from aftershock.lab.envoy import EnvoyLayout
 from aftershock.lab.envoy.models import HealthCheckSettings
 
@@ -39,7 +40,9 @@ def _route53(s: LabSettings, layout: EnvoyLayout) -> Route53:
                    health_checks=tuple(DnsHealthCheck(region=r, id=f"hc-{r}", interval_s=d.health.interval_s,
                                                       failure_threshold=d.health.failure_threshold,
                                                       path=d.health.path) for r in layout.regions),
-                   private_zone=d.private_zone, db_writer_record=f"writer.{d.private_zone}")
+                   private_zone=d.private_zone, db_writer_record=f"writer.{d.private_zone}",
+                   routing_controls=tuple(RoutingControl(region=r, arn=lab_arn(r), health_check=f"rc-{r}")
+                                          for r in layout.regions))
 
 
 def describe_lab(s: LabSettings, layout: EnvoyLayout, front_door_url: str, lab_dir: Path,

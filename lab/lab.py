@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -38,6 +37,7 @@ from aftershock.lab.k8s.controller import DeploymentController
 from aftershock.lab.k8s.hpa import Autoscaler, HpaSettings
 from aftershock.lab.k8s.pods import PodTarget
 from aftershock.lab.ports import free_ports
+from aftershock.lab.runtime_root import runtime_root
 from aftershock.lab.shop.schema import load_schema_and_seed
 from aftershock.lab.standins.standins import StandIns, start_in_background
 
@@ -73,7 +73,7 @@ class Lab:
             if route53 else None
         self.standins = StandIns(tuple(r.name for r in topology.REGIONS), lab_dir / "aws", settings.stores, emit)
         self.identity = LabIdentity(settings.identity, self.standins.endpoints, lab_dir / "identity.json", emit)
-        self.runtime_root = _runtime_root()
+        self.runtime_root = runtime_root()
         self.fleet = DatabaseFleet(self.runtime_root / "db", self.db_nodes, password=password, emit=emit,
                                    on_topology_change=self._on_db_topology,
                                    detection_interval_s=settings.db_detection_interval_s,
@@ -372,14 +372,6 @@ def _standin_fault(fault: Callable[[dict[str, Any]], tuple[str, dict[str, Any], 
 
 def _as_fault_result(change: Callable[[dict[str, Any]], dict[str, Any]], body: dict[str, Any]) -> FaultResult:
     return FaultResult(**change(body))
-
-
-def _runtime_root() -> Path:
-    """A short folder on tmpfs that an unprivileged PostgreSQL user can reach (not under /root)."""
-    base = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
-    root = base / f"aftershock-{os.getpid()}"
-    root.mkdir(mode=0o755, exist_ok=True)
-    return root
 
 
 def _jsonable(value: Any) -> Any:

@@ -11,6 +11,8 @@
     readiness probe period           0.2 s              10 s (Kubernetes' default)
     dead pod deregistration          2 s                10 s (endpoint removal + AWS Load Balancer Controller)
     HPA sync / scale-down window     3 s / 30 s         15 s / 300 s
+    identity export period           3 s                300 s (the seed's scheduled export: an EventBridge rule
+                                                        runs at most once a minute; a target file: its own)
 
 Example::
 
@@ -52,16 +54,20 @@ class LabTimings:
     deregistration_delay_s: float
     hpa_sync_period_s: float
     hpa_scale_down_stabilization_s: float
+    identity_export_period_s: float
+    """The seed's export of users to the global table (and import into the standby pool)."""
 
     def apply(self, settings: LabSettings) -> LabSettings:
         """``settings`` with this profile's clocks (everything else unchanged)."""
         controller = dataclasses.replace(settings.controller, pod_start_delay_s=self.pod_start_delay_s,
                                          readiness_period_s=self.readiness_period_s,
                                          deregistration_delay_s=self.deregistration_delay_s)
+        identity = dataclasses.replace(settings.identity, export_period_s=self.identity_export_period_s)
         return dataclasses.replace(settings, ga_health=self.ga_health, alb_health=self.alb_health,
                                    db_detection_interval_s=self.db_detection_interval_s, controller=controller,
                                    hpa_sync_period_s=self.hpa_sync_period_s,
-                                   hpa_scale_down_stabilization_s=self.hpa_scale_down_stabilization_s)
+                                   hpa_scale_down_stabilization_s=self.hpa_scale_down_stabilization_s,
+                                   identity=identity)
 
 
 _DEFAULTS = LabSettings()
@@ -71,10 +77,11 @@ FAST = LabTimings(name="fast", ga_health=GA_LAB_HEALTH, alb_health=ALB_LAB_HEALT
                   readiness_period_s=ControllerSettings().readiness_period_s,
                   deregistration_delay_s=ControllerSettings().deregistration_delay_s,
                   hpa_sync_period_s=_DEFAULTS.hpa_sync_period_s,
-                  hpa_scale_down_stabilization_s=_DEFAULTS.hpa_scale_down_stabilization_s)
+                  hpa_scale_down_stabilization_s=_DEFAULTS.hpa_scale_down_stabilization_s,
+                  identity_export_period_s=_DEFAULTS.identity.export_period_s)
 AWS = LabTimings(name="aws", ga_health=GA_AWS_HEALTH, alb_health=ALB_AWS_HEALTH, db_detection_interval_s=5.0,
                  pod_start_delay_s=10.0, readiness_period_s=10.0, deregistration_delay_s=10.0,
-                 hpa_sync_period_s=15.0, hpa_scale_down_stabilization_s=300.0)
+                 hpa_sync_period_s=15.0, hpa_scale_down_stabilization_s=300.0, identity_export_period_s=300.0)
 
 
 def _health(check: HealthCheck | None, default: HealthCheckSettings) -> HealthCheckSettings:
@@ -87,7 +94,8 @@ def _health(check: HealthCheck | None, default: HealthCheckSettings) -> HealthCh
 
 def load_timings(spec: str) -> LabTimings:
     """``fast``, ``aws``, or a target file: the ``aws`` profile with the file's front-door and first load-balancer
-    health checks (the lab keeps its own check paths). Raises UsageError naming the culprit."""
+    health checks (the lab keeps its own check paths) and its identity export period. Raises UsageError naming the
+    culprit."""
     if spec in PROFILES:
         return FAST if spec == "fast" else AWS
     path = Path(spec)
@@ -96,8 +104,9 @@ def load_timings(spec: str) -> LabTimings:
                          "pass fast, aws or the path of a target YAML")
     target = load_target(path)
     alb = next((lb.health_check for lb in target.load_balancers if lb.health_check is not None), None)
+    export_s = target.identity.export_period_s if target.identity is not None else AWS.identity_export_period_s
     return dataclasses.replace(AWS, name=str(spec), ga_health=_health(target.front_door.health_check, GA_AWS_HEALTH),
-                               alb_health=_health(alb, ALB_AWS_HEALTH))
+                               alb_health=_health(alb, ALB_AWS_HEALTH), identity_export_period_s=export_s)
 
 
 def ready_timeout_s(settings: LabSettings) -> float:

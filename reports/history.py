@@ -31,7 +31,8 @@ from aftershock.reports.model import ReportData
 
 FIGURES: tuple[str, ...] = ("rto_s", "rpo_s", "lost_writes", "in_doubt_writes", "first_scale_s",
                             "ready_capacity_s", "latency_slo_s", "dynamodb_rpo_s", "dynamodb_lost", "s3_rpo_s",
-                            "s3_lost")
+                            "s3_lost", "identity_rpo_s", "identity_lost", "rejected_session_rate",
+                            "login_failure_rate")
 """Figures kept per run and judged for regressions; for each, a smaller value is better."""
 
 ERROR_BARS: tuple[str, ...] = ("rto_error_s",)
@@ -43,6 +44,7 @@ DEFAULT_MARGINS: Mapping[str, float] = MappingProxyType({
     "rto_s": 2.0, "rpo_s": 1.0, "lost_writes": 0.5, "in_doubt_writes": 2.0,
     "first_scale_s": 5.0, "ready_capacity_s": 5.0, "latency_slo_s": 5.0,
     "dynamodb_rpo_s": 1.0, "dynamodb_lost": 0.5, "s3_rpo_s": 1.0, "s3_lost": 0.5,
+    "identity_rpo_s": 1.0, "identity_lost": 0.5, "rejected_session_rate": 0.05, "login_failure_rate": 0.05,
 })
 
 _SCHEMA = f"""

@@ -20,6 +20,7 @@ from aftershock.reports import text
 from aftershock.reports.charts import render_charts
 from aftershock.reports.dns import dns_sections
 from aftershock.reports.glossary import PHASES
+from aftershock.reports.identity import identity_sections
 from aftershock.reports.model import ReportData
 
 _VERDICT_COLORS = {"PASSED": ("#1b5e20", "#e8f5e9"), "FAILED": ("#b71c1c", "#ffebee"),
@@ -113,10 +114,12 @@ def _outages(data: ReportData) -> str:
 
 
 def _stores(data: ReportData) -> str:
-    """One ledger section per data store (DynamoDB, S3) the run measured, and the DNS failover's."""
+    """One ledger section per data store (DynamoDB, S3) the run measured, the DNS failover's and the identity
+    ledger's."""
     return "".join(f"<h2>{escape(title)}</h2>" + _table(("Ledger", "Value"), [(escape(k), escape(v)) for k, v in rows],
                                                        numeric=frozenset({1}))
-                   for title, rows in (*text.store_sections(data.figures), *dns_sections(data.figures)))
+                   for title, rows in (*text.store_sections(data.figures), *dns_sections(data.figures),
+                                       *identity_sections(data.figures)))
 
 
 def _ledger(ledger: Mapping[str, Any]) -> str:

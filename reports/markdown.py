@@ -10,6 +10,7 @@ from __future__ import annotations
 from aftershock.reports import text
 from aftershock.reports.dns import dns_sections
 from aftershock.reports.glossary import PHASES
+from aftershock.reports.identity import identity_sections
 from aftershock.reports.model import ReportData
 
 _ICONS = {"PASSED": ":white_check_mark:", "FAILED": ":x:", "PARTIAL": ":warning:"}
@@ -53,7 +54,8 @@ def render_markdown(data: ReportData) -> str:
         spans = ", ".join("not over" if o.end is None else text.seconds(o.end - o.start) for o in data.outages)
         failed, slow = sum(o.failures for o in data.outages), sum(o.slow for o in data.outages)
         lines.append(f"Outages: {len(data.outages)} ({spans}); {failed} failed and {slow} slow requests.")
-    for title, rows in (*text.store_sections(data.figures), *dns_sections(data.figures)):
+    for title, rows in (*text.store_sections(data.figures), *dns_sections(data.figures),
+                        *identity_sections(data.figures)):
         lines.append(f"{title}: " + ", ".join(f"{name} {value}" for name, value in rows) + ".")
     ledger = text.ledger_rows(data.ledger)
     if ledger:

@@ -28,6 +28,7 @@ from aftershock.core.runfolder import RunFolder
 from aftershock.core.samples import Sample, read_samples
 from aftershock.core.timeline.store import Timeline, read_pieces, read_timeline
 from aftershock.core.verdict import SUMMARY_FILE, read_summary
+from aftershock.core.verdict import Verdict as Judged
 
 Verdict = Literal["PASSED", "FAILED", "PARTIAL"]
 
@@ -206,9 +207,8 @@ def _objectives(summary: Mapping[str, Any], info: RunInfo, figures: Mapping[str,
         )
     judged = []
     for name, target in info.targets:
-        measured = _float(figures.get(name))
-        unit = "writes" if name == "lost_writes" else "s"
-        judged.append(Objective(name, target, measured, measured is not None and measured <= target, unit))
+        verdict = Judged.judge(name, target, _float(figures.get(name)))  # the summary's units (users, ratio)
+        judged.append(Objective(name, target, verdict.measured, verdict.met, verdict.unit))
     return tuple(judged)
 
 

@@ -18,6 +18,10 @@ OBJECTIVE_LABELS = {
     "first_scale_s": "Time to first scale-out",
     "ready_capacity_s": "Time to ready capacity",
     "latency_slo_s": "Time to latency back within SLO",
+    "identity_rpo_s": "Identity RPO (loss window of users at the standby pool)",
+    "identity_lost": "Users lost at the standby pool",
+    "rejected_session_rate": "Sessions rejected at the standby (forced re-logins)",
+    "login_failure_rate": "Sign-ins failed at the standby",
 }
 
 LEDGER_FIELDS = (

@@ -21,7 +21,8 @@ from aftershock.reports.history import HistoryEntry
 from aftershock.reports.svg import AXIS, FAIL, P50, Frame
 
 TREND_FIGURES = (("rto_s", "RTO", "s"), ("rpo_s", "RPO", "s"), ("lost_writes", "Lost writes", "writes"),
-                 ("first_scale_s", "Time to first scale-out", "s"), ("ready_capacity_s", "Time to ready capacity", "s"))
+                 ("first_scale_s", "Time to first scale-out", "s"), ("ready_capacity_s", "Time to ready capacity", "s"),
+                 ("identity_rpo_s", "Identity RPO", "s"), ("identity_lost", "Users lost at the standby pool", "users"))
 
 
 def _chart(entries: Sequence[HistoryEntry], figure: str, title: str, unit: str) -> str:

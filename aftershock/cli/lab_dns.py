@@ -1,5 +1,6 @@
 """`aftershock lab status` with the route53-failover front door: what the shop's name resolves to, the
-failover record's PRIMARY, the TTL, each health check's state, the ALBs taken out and the database CNAMEs."""
+failover record's PRIMARY, the TTL, each health check's state (ARC routing controls' too), the ALBs taken out
+and the database CNAMEs."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ def dns_table(dns: Mapping[str, Any]) -> Table:
     for check in dns["health_checks"]:
         table.add_row(check["id"], check["region"], check["endpoint"], check["status"], str(check["inverted"]),
                       f"{check['interval_s']:g} s x {check['failure_threshold']}")
+    for control in dns.get("routing_controls") or ():  # ARC: RECOVERY_CONTROL checks, no endpoint probed
+        table.add_row(control["id"], control["region"], f"routing control {control['state']}", control["status"],
+                      "", "at once")
     for name, values in sorted((dns.get("private_zone") or {}).items()):
         table.add_row(name.rstrip("."), "", " ".join(v.rstrip(".") for v in values), "CNAME", "", "")
     return table

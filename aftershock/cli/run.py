@@ -153,6 +153,11 @@ def recover_command(run_folder: Path) -> None:
 
         for line in cleanup_store_ledgers(run.path, target):
             stdout().print(f"cleaned up: {line}", highlight=False)
+    if target.identity is not None:  # ... and its identity ledger's test users
+        from aftershock.probes.identity.cleanup import cleanup_identity_users
+
+        for line in cleanup_identity_users(run.path, target).lines:
+            stdout().print(f"cleaned up: {line}", highlight=False)
     pending = outstanding(run)
     if not pending:
         stdout().print("nothing to recover: every injected fault was reverted")

@@ -7,6 +7,8 @@ Layers (none imports Locust; the Locust side is ``loadtests/timeline_plugin.py``
   :class:`TimelineFollower` (one file, live).
 * :mod:`~aftershock.core.timeline.follow` - :class:`RunTimelineFollower`: a run's timeline files, followed
   incrementally with the merged state indexed by time (what live probes read).
+* :mod:`~aftershock.core.timeline.merged` and :mod:`~aftershock.core.timeline.packed` - that merged state, rows
+  older than a minute packed (~55 bytes a bucket), so a follower of a run of hours stays small.
 * :mod:`~aftershock.core.timeline.windows` - requests in windows: availability and latency percentiles per window.
 * :mod:`~aftershock.core.timeline.outages` - outages and the time from a fault to a sustained recovery.
 * :mod:`~aftershock.core.timeline.summary` - per request name totals (the CLI's table).

@@ -4,7 +4,9 @@
 such as ``timeline-spike.jsonl``, files that appear later) or one file. It keeps, per file, the offset after the
 last complete line, and the pieces merged so far, indexed by bucket start, so :meth:`~RunTimelineFollower.timeline`
 over a recent span (``since_ms``) costs what that span holds, not what the run holds. The merged result equals
-:func:`~aftershock.core.timeline.store.read_timeline` of the same files (the tests check it).
+:func:`~aftershock.core.timeline.store.read_timeline` of the same files (the tests check it). Rows older than
+``hot_ms`` behind the newest are kept packed (:class:`~aftershock.core.timeline.merged.MergedTimeline`, ~55 bytes
+a bucket), so a follower of a run of hours stays small.
 
 A half-written last line is left for the next poll. A file that was replaced or truncated (another meta line, a
 smaller size) makes the follower start over from the beginning of every file: the result stays exact.
@@ -18,13 +20,12 @@ Example::
 
 from __future__ import annotations
 
-import bisect
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from aftershock.core.timeline.model import Bucket, LoopLag
+from aftershock.core.timeline.merged import HOT_MS, MergedTimeline
 from aftershock.core.timeline.records import TimelineFormatError, parse_records
 from aftershock.core.timeline.store import Timeline
 
@@ -39,38 +40,6 @@ class _FileState:
     skipped: int = 0
 
 
-@dataclass
-class _Merged:
-    rows: dict[int, dict[str, Bucket]] = field(default_factory=dict)
-    starts: list[int] = field(default_factory=list)
-    sizes: set[int] = field(default_factory=set)
-    lags: dict[int, LoopLag] = field(default_factory=dict)
-    lag_starts: list[int] = field(default_factory=list)
-
-    def add(self, piece: Bucket) -> None:
-        row = self.rows.get(piece.start_ms)
-        if row is None:
-            row = self.rows[piece.start_ms] = {}
-            if not self.starts or piece.start_ms > self.starts[-1]:
-                self.starts.append(piece.start_ms)  # the usual case: buckets arrive in time order
-            else:
-                bisect.insort(self.starts, piece.start_ms)
-        seen = row.get(piece.name)
-        row[piece.name] = piece if seen is None else seen.merge(piece)
-        self.sizes.add(piece.bucket_ms)
-
-    def add_lag(self, lag: LoopLag) -> None:
-        seen = self.lags.get(lag.start_ms)
-        if seen is None:
-            bisect.insort(self.lag_starts, lag.start_ms)
-        self.lags[lag.start_ms] = lag if seen is None else seen.merge(lag)
-
-    def lags_between(self, first: float | None, last: float | None) -> tuple[LoopLag, ...]:
-        lo = 0 if first is None else bisect.bisect_left(self.lag_starts, first)
-        hi = len(self.lag_starts) if last is None else bisect.bisect_left(self.lag_starts, last)
-        return tuple(self.lags[start] for start in self.lag_starts[lo:hi])
-
-
 class RunTimelineFollower:
     """Follows the timeline files of a run folder (or one timeline file) incrementally; thread-safe.
 
@@ -78,11 +47,12 @@ class RunTimelineFollower:
     files read as empty.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, hot_ms: int = HOT_MS) -> None:
         self.path = Path(path)
+        self.hot_ms = hot_ms
         self._lock = threading.Lock()
         self._files: dict[Path, _FileState] = {}
-        self._merged = _Merged()
+        self._merged = MergedTimeline(hot_ms=hot_ms)
 
     def __repr__(self) -> str:
         return f"RunTimelineFollower(path={str(self.path)!r}, files={len(self._files)})"
@@ -140,6 +110,7 @@ class RunTimelineFollower:
             self._merged.add(piece)
         for lag in lags:
             self._merged.add_lag(lag)
+        self._merged.freeze()
         return True
 
     def poll(self) -> None:
@@ -152,7 +123,7 @@ class RunTimelineFollower:
             state = self._files.setdefault(path, _FileState())
             if not self._read(path, state):
                 self._files = {}
-                self._merged = _Merged()
+                self._merged = MergedTimeline(hot_ms=self.hot_ms)
                 self._poll()
                 return
 
@@ -165,13 +136,7 @@ class RunTimelineFollower:
             if len(merged.sizes) > 1:
                 raise TimelineFormatError(f"timeline mixes bucket sizes {sorted(merged.sizes)} ms: write one size "
                                           "per run")
-            starts = merged.starts
-            first = 0 if since_ms is None else bisect.bisect_left(starts, since_ms)
-            last = len(starts) if until_ms is None else bisect.bisect_left(starts, until_ms)
-            buckets: list[Bucket] = []
-            for start in starts[first:last]:
-                row = merged.rows[start]
-                buckets.extend(row[name] for name in sorted(row))
+            buckets = merged.buckets(since_ms, until_ms)
             size = next(iter(merged.sizes)) if merged.sizes else 100
             return Timeline(tuple(buckets), size, self.skipped_lines, merged.lags_between(since_ms, until_ms))
 

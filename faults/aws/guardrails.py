@@ -2,7 +2,9 @@
 
 The account comes from STS ``GetCallerIdentity`` (asked once per driver); it must be one of the target's
 ``aws.allowed_account_ids``. A region must be one of the target's regions; the Global Accelerator API region
-(``aws.ga_region``) is allowed for Global Accelerator calls only (an EC2 call there is refused). A refusal
+(``aws.ga_region``) is allowed for Global Accelerator calls only (an EC2 call there is refused), and the regions of
+the ARC cluster endpoints the target names (``front_door.dns.cluster_endpoints``) for ARC routing-control calls
+only. A refusal
 raises :class:`~aftershock.core.errors.FaultRefused` naming the culprit and the fix.
 """
 
@@ -15,6 +17,7 @@ from aftershock.core.target import Target
 from aftershock.faults.aws.session import AwsSessions
 
 GLOBAL_ACCELERATOR = "globalaccelerator"
+ARC_CLUSTER = "route53-recovery-cluster"
 
 
 class Guardrails:
@@ -36,6 +39,10 @@ class Guardrails:
     def regions(self) -> list[str]:
         return [r.name for r in self._target.regions]
 
+    def _arc_regions(self) -> set[str]:
+        dns = self._target.front_door.dns
+        return {e.region for e in dns.cluster_endpoints} if dns else set()
+
     def account(self) -> str:
         """The caller's account id (STS, asked once)."""
         with self._lock:
@@ -51,6 +58,8 @@ class Guardrails:
             if region in self.regions:
                 continue
             if region == self._aws.ga_region and service == GLOBAL_ACCELERATOR:
+                continue
+            if service == ARC_CLUSTER and region in self._arc_regions():
                 continue
             if region == self._aws.ga_region:
                 raise FaultRefused(

@@ -10,11 +10,15 @@ detail.
   the lowest of its groups; healthy only when every group is at its baseline);
 - ASG desired/in-service (``aws.regions[].asg_names``), ALB target health (``load_balancers[].target_group_arn``);
 - AZs down: our blackhole network ACLs, found by their tags, and our FIS experiments still running (FIS mode).
+
+The ALB target health and GA endpoint health also go into the observation (so into ``samples.jsonl``): their
+transitions are RTO phase boundaries (:mod:`aftershock.faults.aws.health_events`).
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -36,6 +40,7 @@ class AwsView:
     asgs: dict[str, tuple[int, int]] = field(default_factory=dict)          # name -> (desired, in service)
     alb_targets: dict[str, tuple[int, int]] = field(default_factory=dict)   # load balancer -> (healthy, total)
     endpoints_healthy: dict[str, bool] = field(default_factory=dict)        # region -> GA endpoints healthy
+    alb_states: dict[str, dict[str, int]] = field(default_factory=dict)     # load balancer -> target state -> count
 
 
 class Observer:
@@ -102,6 +107,7 @@ class Observer:
                     in_service = sum(1 for i in g.get("Instances", []) if i.get("LifecycleState") == "InService")
                     asgs[g["AutoScalingGroupName"]] = (int(g["DesiredCapacity"]), in_service)
         albs: dict[str, tuple[int, int]] = {}
+        states: dict[str, dict[str, int]] = {}
         for lb in self._target.load_balancers:
             if lb.target_group_arn:
                 client = self._sessions.client("elbv2", lb.region)
@@ -109,7 +115,8 @@ class Observer:
                                         TargetGroupArn=lb.target_group_arn)["TargetHealthDescriptions"]
                 healthy = sum(1 for t in health if t["TargetHealth"]["State"] == "healthy")
                 albs[lb.name] = (healthy, len(health))
-        return AwsView(asgs, albs, self._front.endpoints_healthy(front_groups))
+                states[lb.name] = dict(Counter(str(t["TargetHealth"]["State"]) for t in health))
+        return AwsView(asgs, albs, self._front.endpoints_healthy(front_groups), states)
 
     def observe(self) -> tuple[Observation, AwsView]:
         writer: Writer | None = self._aurora.writer() if self._aurora is not None else None
@@ -134,5 +141,6 @@ class Observer:
             ts=time.time(), writer=writer.instance if writer else None,
             writer_region=writer.region if writer else None, replicas=replicas, dials=dials, azs_down=azs_down,
             replication_lag_bytes={}, replication_lag_s=self.replication_lag_s(writer.region if writer else None),
-            healthy=healthy)
+            healthy=healthy, alb_target_states=dict(view.alb_states),
+            endpoints_healthy=dict(view.endpoints_healthy))
         return observation, view

@@ -67,7 +67,7 @@ class AwsSessions:
         self._factory = session_factory
         self._lock = threading.Lock()
         self._session: Any = None
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, ...], Any] = {}
 
     def __repr__(self) -> str:
         return f"AwsSessions(profile={self._settings.profile!r}, role_arn={self._settings.role_arn!r})"
@@ -94,6 +94,15 @@ class AwsSessions:
         with self._lock:
             if key not in self._clients:
                 self._clients[key] = self._base().client(service, region_name=region, config=_CONFIG)
+            return self._clients[key]
+
+    def endpoint_client(self, service: str, region: str, endpoint_url: str, config: Config) -> Any:
+        """The client of ``service`` at ``endpoint_url`` (an ARC cluster's regional endpoint), created once."""
+        key = (service, region, endpoint_url)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._base().client(service, region_name=region, endpoint_url=endpoint_url,
+                                                         config=config)
             return self._clients[key]
 
     def close(self) -> None:

@@ -15,8 +15,10 @@ Every change and health transition goes to the event log: ``dns.record_changed``
 ``dns.ttl_expired`` (by then every resolver that honours the TTL has the new answer).
 
 Faults (merged into the lab's handler table, undone by :meth:`LabDns.restore_baseline`): ``dns-health-check``
-(invert a check), ``dns-failover`` (move the failover PRIMARY) and ``alb-outage`` (a region's front door loses
-its targets and answers 503, as an ALB with no healthy target does: its Route 53 check then fails by itself).
+(invert a check), ``dns-failover`` (move the failover PRIMARY), ``routing-control`` (turn a region's ARC routing
+control Off or On: its RECOVERY_CONTROL check on the failover record follows at once, :mod:`.control`) and
+``alb-outage`` (a region's front door loses its targets and answers 503, as an ALB with no healthy target does:
+its Route 53 check then fails by itself).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from aftershock.core.errors import FaultRefused
+from aftershock.lab.dns.control import RoutingControlCheck
 from aftershock.lab.dns.health import HealthCheck
 from aftershock.lab.dns.records import RecordSet, Routing, fqdn, select
 from aftershock.lab.dns.server import DnsServer, free_dns_port
@@ -56,6 +59,7 @@ class LabDns:
         self.port = free_dns_port()
         self.checks = {r: HealthCheck(f"hc-{r}", r, settings.alb_hosts[r], alb_port, settings.health, emit,
                                       self._answer_may_change) for r in regions}
+        self.controls = {r: RoutingControlCheck(r, emit, self._answer_may_change) for r in regions}
         self.public = Zone(settings.zone, records=self._public_records(primary=regions[0]))
         self.private = Zone(settings.private_zone, private=True)
         self._answer = self.answer()
@@ -65,7 +69,8 @@ class LabDns:
     def _failover(self, primary: str) -> list[RecordSet]:
         s = self.settings
         return [RecordSet(name=s.record, type="A", ttl_s=s.ttl_s, values=(s.alb_hosts[r],), routing=Routing.FAILOVER,
-                          set_id=r, failover="PRIMARY" if r == primary else "SECONDARY", health_check=f"hc-{r}")
+                          set_id=r, failover="PRIMARY" if r == primary else "SECONDARY", health_check=f"hc-{r}",
+                          control_check=self.controls[r].id)
                 for r in self.regions]
 
     def _public_records(self, primary: str) -> list[RecordSet]:
@@ -91,7 +96,8 @@ class LabDns:
         return select(zone.record_sets(name, rtype), self._healthy, self._rng)
 
     def _healthy(self, check_id: str) -> bool:
-        check = next((c for c in self.checks.values() if c.id == check_id), None)
+        checks: list[HealthCheck | RoutingControlCheck] = [*self.checks.values(), *self.controls.values()]
+        check = next((c for c in checks if c.id == check_id), None)
         return True if check is None else check.healthy
 
     def answer(self) -> str | None:
@@ -140,7 +146,7 @@ class LabDns:
     # -- faults ----------------------------------------------------------------------------------------
     def handlers(self) -> dict[str, Handler]:
         return {"faults/dns-health-check": self._invert, "faults/dns-failover": self._manual_failover,
-                "faults/alb-outage": self._alb_outage}
+                "faults/alb-outage": self._alb_outage, "faults/routing-control": self._routing_control}
 
     def alb_down(self, region: str) -> bool:
         """True while ``region``'s ALB is out (the ``alb-outage`` fault): it has no targets, answers 503."""
@@ -174,6 +180,8 @@ class LabDns:
             down = sorted(self._albs_down)
         steps: list[tuple[Handler, dict[str, Any]]] = [(self._alb_outage, {"region": r, "down": False}) for r in down]
         steps += [(self._invert, {"region": r, "inverted": False}) for r, c in self.checks.items() if c.inverted]
+        steps += [(self._routing_control, {"region": r, "state": "On"}) for r, c in self.controls.items()
+                  if c.state != "On"]
         if self.primary_region() != self.regions[0]:
             steps.append((self._manual_failover, {"primary": self.regions[0]}))
         for handler, body in steps:
@@ -204,6 +212,16 @@ class LabDns:
                        f"DNS health check {check.id} ({region}) inverted=False",
                 "details": {"check": check.id, "region": region, "inverted": inverted},
                 "revert": {"action": "faults/dns-health-check", "args": {"region": region, "inverted": before}}}
+
+    def _routing_control(self, body: dict[str, Any]) -> dict[str, Any]:
+        control = self.controls[self._region(body, "region")]
+        state = body.get("state", "Off")
+        before = control.set(state)
+        return {"did": f"ARC routing control {control.id} ({control.region}): {before} -> {state} (its "
+                       f"RECOVERY_CONTROL check {'fails' if state == 'Off' else 'passes'} at once)",
+                "details": {"control": control.id, "arn": control.arn, "region": control.region, "state": state,
+                            "before": before},
+                "revert": {"action": "faults/routing-control", "args": {"region": control.region, "state": before}}}
 
     def primary_region(self) -> str:
         return next(r.set_id for r in self.public.record_sets(self.settings.record, "A")
@@ -242,6 +260,7 @@ class LabDns:
                 "region": self.region_of(self._answer), "primary": self.primary_region(),
                 "ttl_s": self.settings.ttl_s, "health_checks": [c.view() for c in self.checks.values()],
                 "albs_down": sorted(self._albs_down),
+                "routing_controls": [c.view() for c in self.controls.values()],
                 "private_zone": {r.name: list(r.values) for r in self.private.all() if r.type == "CNAME"}}
 
 

@@ -7,7 +7,9 @@ optionally tied to a health check. Route 53's rules, as documented, and kept her
   the secondary when healthy; when both are unhealthy Route 53 answers with the primary;
 * weighted: one record set, chosen with probability weight / total among the healthy ones with weight > 0; when
   none is healthy, one of the healthy ones with weight 0, else any with weight > 0 as if all were healthy;
-* a CNAME answers any type; the lab's server then chases it (the clients' resolver would).
+* a CNAME answers any type; the lab's server then chases it (the clients' resolver would);
+* a record may carry an ARC routing control's RECOVERY_CONTROL check (``control_check``) next to its own: it is
+  healthy only while both are (Route 53: the control's check as HealthCheckId, Evaluate Target Health on).
 
 Example::
 
@@ -53,6 +55,7 @@ class RecordSet:
     weight: int | None = None
     failover: Literal["PRIMARY", "SECONDARY"] | None = None
     health_check: str | None = None
+    control_check: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", fqdn(self.name))
@@ -77,7 +80,7 @@ Healthy = Callable[[str], bool]
 
 
 def _ok(record: RecordSet, healthy: Healthy) -> bool:
-    return record.health_check is None or healthy(record.health_check)
+    return all(check is None or healthy(check) for check in (record.health_check, record.control_check))
 
 
 def select(records: Sequence[RecordSet], healthy: Healthy, rng: random.Random) -> RecordSet | None:

@@ -354,6 +354,9 @@ def create_app(settings: Settings) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await warmup
             await db.close()
+            for store in ("cart_table", "assets_bucket"):  # their stand-in connections are kept open (keep-alive)
+                if (client := getattr(app.state, store, None)) is not None:
+                    await client.http.aclose()
 
     async def server_error(request: Request, exc: Exception) -> Response:
         # Runs outside PodMiddleware (Starlette's outermost layer), so label the response here.

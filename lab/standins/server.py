@@ -15,7 +15,6 @@ the write's time. Control endpoints (JSON, for the replicator on the same machin
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
 import threading
@@ -25,6 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from aftershock.lab.standins.changes import DYNAMODB, S3, Change, Write, dynamodb_writes, s3_writes, service_of
+from aftershock.lab.standins.keepalive import KeepAliveHandler, drain
 
 StartResponse = Callable[..., Any]
 _MAX_WAIT_S = 1.0
@@ -72,14 +72,14 @@ class StandInApp:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = str(environ.get("PATH_INFO", ""))
+        body = drain(environ)  # read whole first: the connection is then kept for the client's next request
         if path.startswith("/_aftershock/"):
-            return self._control(path, environ, start_response)
+            return self._control(path, body, environ, start_response)
         if self.down:
             return self._unavailable(start_response)
         service = service_of(environ)
         if service not in (DYNAMODB, S3):
             return self.inner(environ, start_response)
-        body = _body(environ)
         writes = self._writes(service, environ, body)
         if not writes:
             return self.inner(environ, start_response)
@@ -148,7 +148,8 @@ class StandInApp:
         return {"applied": applied, "superseded": superseded, "failed": failed}
 
     # -- control endpoints ---------------------------------------------------------------------------------
-    def _control(self, path: str, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def _control(self, path: str, raw: bytes, environ: dict[str, Any],
+                 start_response: StartResponse) -> Iterable[bytes]:
         query = parse_qs(str(environ.get("QUERY_STRING", "")))
         if path == "/_aftershock/health":
             return _reply(start_response, 200, {"region": self.region, "down": self.down, "log": len(self.log)})
@@ -157,7 +158,7 @@ class StandInApp:
             wait = min(_MAX_WAIT_S, float(query.get("wait", ["0"])[0]))
             changes, last = self.log.after(after, wait)
             return _reply(start_response, 200, {"changes": [c.to_json() for c in changes], "last": last})
-        body = json.loads(_body(environ) or b"{}")
+        body = json.loads(raw or b"{}")
         if path == "/_aftershock/apply":
             return _reply(start_response, 200, self.apply([Change.from_json(c) for c in body.get("changes", [])]))
         if path == "/_aftershock/down":
@@ -165,15 +166,6 @@ class StandInApp:
                 self.down = bool(body.get("down"))
             return _reply(start_response, 200, {"region": self.region, "down": self.down})
         return _reply(start_response, 404, {"error": f"no such endpoint {path}"})
-
-
-def _body(environ: dict[str, Any]) -> bytes:
-    """Read the request body and put it back for the next reader."""
-    length = int(environ.get("CONTENT_LENGTH") or 0)
-    stream = environ["wsgi.input"]
-    body: bytes = stream.read(length) if length else b""
-    environ["wsgi.input"] = io.BytesIO(body)
-    return body
 
 
 def _reply(start_response: StartResponse, code: int, body: dict[str, Any]) -> list[bytes]:
@@ -188,12 +180,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--region", required=True)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import run_simple
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = StandInApp(args.region, DomainDispatcherApplication(create_backend_app))
-    run_simple("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
+    run_simple("127.0.0.1", args.port, app, threaded=True, request_handler=KeepAliveHandler)
 
 
 if __name__ == "__main__":

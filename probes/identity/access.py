@@ -54,7 +54,28 @@ class IdentityAccess:
         self.identity = identity_of(target)
         self.dry_run = dry_run
         self._clients = clients or _clients(target, self.identity)
+        self._made: dict[tuple[str, str], Any] = {}  # (service, region) -> client, closed by close()
         self._calls: dict[str, CognitoCalls] = {}
+
+    def client(self, service: str, region: str) -> Any:
+        """One client per service and region (their connections are closed by :meth:`close`)."""
+        if (service, region) not in self._made:
+            self._made[(service, region)] = self._clients(service, region)
+        return self._made[(service, region)]
+
+    def close(self) -> None:
+        for made in self._made.values():
+            closing = getattr(made, "close", None)
+            if closing is not None:
+                closing()
+        self._made.clear()
+        self._calls.clear()
+
+    def __enter__(self) -> IdentityAccess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def prefix(self) -> str:
@@ -62,7 +83,7 @@ class IdentityAccess:
 
     def pool_calls(self, region: str) -> CognitoCalls:
         if region not in self._calls:
-            self._calls[region] = CognitoCalls(self.target, region, self._clients("cognito-idp", region),
+            self._calls[region] = CognitoCalls(self.target, region, self.client("cognito-idp", region),
                                                dry_run=self.dry_run)
         return self._calls[region]
 
@@ -81,7 +102,7 @@ class IdentityAccess:
         """The snapshot time of the last export the region's replica of the table holds (None: unknown)."""
         if not self.identity.table or not self.identity.export_marker:
             return None
-        item = self._clients("dynamodb", region).get_item(
+        item = self.client("dynamodb", region).get_item(
             TableName=self.identity.table, Key={"pk": {"S": self.identity.export_marker}},
             ConsistentRead=True).get("Item")
         return float(item["snapshot_at"]["N"]) if item and "snapshot_at" in item else None

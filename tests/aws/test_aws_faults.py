@@ -10,6 +10,7 @@ import pytest
 from aftershock.core.credentials import Conninfo
 from aftershock.core.errors import FaultRefused
 from aftershock.faults.reverts import record_injected, revert_outstanding
+from aftershock.sampler import sample_of
 
 EAST, WEST = "us-east-1", "us-west-2"
 
@@ -98,6 +99,14 @@ def test_observe_reports_writer_replicas_dials_lag_and_health(stack: Any) -> Non
     assert view.asgs["shop-nodes"][0] == 1
     assert view.alb_targets["alb-east"][1] == 1
     assert observation.healthy is (view.alb_targets["alb-east"][0] == 1 and view.asgs["shop-nodes"][1] >= 1)
+    # the sampler keeps ALB target and GA endpoint health (RTO phase boundaries: aftershock.faults.aws.health_events)
+    healthy_targets, targets = view.alb_targets["alb-east"]
+    assert sum(view.alb_states["alb-east"].values()) == targets
+    assert view.alb_states["alb-east"].get("healthy", 0) == healthy_targets
+    assert (observation.alb_target_states, observation.endpoints_healthy) == (view.alb_states, view.endpoints_healthy)
+    sample = sample_of(observation)
+    assert sample.alb_target_states == (("alb-east", tuple(sorted(view.alb_states["alb-east"].items()))),)
+    assert sample.endpoints_healthy == ((EAST, True), (WEST, True))
 
 
 def test_writer_conninfo_reads_the_secret_and_never_shows_it(stack: Any) -> None:

@@ -12,8 +12,8 @@ from aftershock.core.errors import FaultRefused
 from aftershock.core.target import Target, parse_target
 from aftershock.faults.aws.cognito import CognitoCalls
 from aftershock.probes.identity.access import IdentityAccess
+from aftershock.probes.identity.cleanup import cleanup_identity_users
 from aftershock.probes.identity.ledger import IdentityLedger
-from aftershock.probes.identity.readback import cleanup_users
 from tests.runkit import target_data
 
 EAST, WEST = "us-east-1", "us-west-2"
@@ -65,31 +65,16 @@ def test_the_dry_run_lists_every_call_and_changes_nothing(pools: dict[str, tuple
     ledger.sign_up(1)
     ledger.sign_up(2)
     ledger.stop()
-    cleanup_users(access, [s.user for s in ledger.signups], (EAST, WEST))
+    cleanup_identity_users(tmp_path, access.target, access=access)
     east, west = pools[EAST][1], pools[WEST][1]
     assert [(c["operation"], c["region"], c["params"].get("Username")) for c in access.planned()] == [
         ("SignUp", EAST, "aftershock-test-r1-00001"), ("AdminConfirmSignUp", EAST, "aftershock-test-r1-00001"),
         ("SignUp", EAST, "aftershock-test-r1-00002"), ("AdminConfirmSignUp", EAST, "aftershock-test-r1-00002"),
         ("InitiateAuth", EAST, None),
+        ("ListUsers", EAST, None),
         ("AdminDeleteUser", EAST, "aftershock-test-r1-00001"), ("AdminDeleteUser", EAST, "aftershock-test-r1-00002"),
+        ("ListUsers", WEST, None),
         ("AdminDeleteUser", WEST, "aftershock-test-r1-00001"), ("AdminDeleteUser", WEST, "aftershock-test-r1-00002")]
     assert all("Password" not in c["params"] and "AuthParameters" not in c["params"] for c in access.planned())
     assert {c["params"].get("UserPoolId") for c in access.planned()} - {None} == {east, west}
     assert _names(pools[EAST][0], east) == set() and _names(pools[WEST][0], west) == set()
-
-
-def test_cleanup_removes_the_test_users_and_nothing_else(pools: dict[str, tuple[Any, str, str]],
-                                                         tmp_path: Path) -> None:
-    access = IdentityAccess(_target(pools))
-    ledger = IdentityLedger(access, tmp_path, run_id="r2", primary=EAST)
-    ledger.start(background=False)
-    for seq in (1, 2, 3):
-        assert ledger.sign_up(seq).acked_at is not None
-    ledger.stop()
-    west_client, west_pool, _ = pools[WEST]
-    west_client.admin_create_user(UserPoolId=west_pool, Username=ledger.user(1), MessageAction="SUPPRESS")  # imported
-    for client, pool_id, _ in pools.values():
-        client.admin_create_user(UserPoolId=pool_id, Username="alice", MessageAction="SUPPRESS")
-    deleted, errors = cleanup_users(access, [s.user for s in ledger.signups], (EAST, WEST))
-    assert (deleted, errors) == (4, [])
-    assert _names(pools[EAST][0], pools[EAST][1]) == {"alice"} and _names(west_client, west_pool) == {"alice"}

@@ -7,6 +7,8 @@
   is > 0, its phases (detection = dns.health_check_failed, failover = until dns.ttl_expired, client recovery) are
   known and add up to it within 10 ms, and it lies within RTO_TOLERANCE_S (0.1 s) of the ALBs' access logs; the
   DNS measurement is in summary.json and the reports; the fault is reverted;
+- ``aftershock run dns-routing-control`` turns the primary's ARC routing control Off: detection is the update
+  itself, the harness resolves the secondary within a poll of the lab's answer change, the control is On again;
 - two loads through the lab's DNS while the primary region freezes: the one whose clients honour the TTL recovers
   (its outage ends), the one with ``dns_cache: forever`` keeps failing to the end, and ``load.json`` shows it.
 """
@@ -89,6 +91,33 @@ def test_dns_failover_experiment_is_green_and_matches_the_lab_event_log(lab: Run
     deadline = time.monotonic() + 10
     while lab.status()["dns"]["region"] != EAST:
         assert time.monotonic() < deadline, "the name did not move back to the primary after the rollback"
+        time.sleep(0.1)
+
+
+def test_routing_control_experiment_moves_clients_at_once_and_turns_it_back_on(lab: RunningLab,
+                                                                             tmp_path: Path) -> None:
+    """``dns-routing-control``: the primary's ARC routing control Off; no failure threshold to wait for."""
+    lab.wait_healthy()
+    code, out = finish(aftershock("run", str(REPO / "experiments" / "dns-routing-control.yaml"), "--out",
+                                  str(tmp_path), "--users", "5", timeout=240), 240)
+    assert code == 0, out
+    run = sorted(p for p in tmp_path.iterdir() if p.is_dir())[-1]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["passed"] and summary["status"] == "completed", summary
+    dns = probe_output(run, "dns-failover-to-the-secondary")
+    fault_at = first_marker(run, "fault.start")
+    events = lab.events(since=fault_at - 1)
+    updated = next(e for e in events if e["kind"] == "arc.routing_control_updated" and e["ts"] >= fault_at)
+    changed = next(e["ts"] for e in events if e["kind"] == "dns.answer_changed" and e["ts"] >= fault_at)
+    assert (updated["region"], updated["state"]) == (EAST, "Off"), updated
+    # the control's check fails with the update (no threshold x interval), the harness sees the answer within a poll
+    assert abs(dns["detection_s"] - (updated["ts"] - fault_at)) <= 0.01 and dns["detection_s"] < 0.5, dns
+    assert 0 <= dns["resolved_s"] - (changed - fault_at) <= 0.1 + 0.1 and dns["shifted"], (dns, changed - fault_at)
+    # rolled back: every routing control is On again and the name resolves to the primary
+    deadline = time.monotonic() + 10
+    while (lab.status()["dns"]["region"] != EAST
+           or any(c["state"] != "On" for c in lab.status()["dns"]["routing_controls"])):
+        assert time.monotonic() < deadline, lab.status()["dns"]
         time.sleep(0.1)
 
 

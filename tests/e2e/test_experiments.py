@@ -64,11 +64,28 @@ def test_experiment_runs_green_and_its_figures_match_the_lab(lab: RunningLab, tm
         assert abs(rto - truth) <= error + 0.001, (rto, truth, error)  # the reported ± covers the access log's edge
     if experiment.stem in ("az-outage", "aurora-writer-crash"):  # issue 11: phases known, adding up to the RTO
         check_rto_phases(summary["figures"], lab.events(since=first_marker(run, "fault.start") - 1))
+    if experiment.stem == "identity-region-failover":  # the report's identity section; no test user left behind
+        identity = summary["figures"]["identity"]
+        assert f"users lost at the standby (identity RPO count)</td><td class=\"num\">{identity['lost']}" in html
+        assert identity_users(lab.lab_dir, "us-east-1", f"aftershock-test-{run.name}-") == set()
     if (run / "ledger.jsonl").exists():
         lost = lost_writes(run, lab.writer_dsn())
         assert summary["figures"]["lost_writes"] == len(lost)
         if experiment.stem in ("aurora-writer-crash", "aurora-global-switchover"):
             assert lost == set()
+
+
+def identity_users(lab_dir: Path, region: str, prefix: str) -> set[str]:
+    """The users of the lab's user pool in ``region`` starting with ``prefix``, read with the lab's own client."""
+    from aftershock.lab.identity.wire import CognitoWire
+
+    pool = json.loads((lab_dir / "identity.json").read_text())[region]
+    wire = CognitoWire(pool["endpoint"], region)
+    try:
+        users = wire.pages("ListUsers", {"UserPoolId": pool["pool_id"]}, "Users")
+    finally:
+        wire.close()
+    return {str(u["Username"]) for u in users if str(u["Username"]).startswith(prefix)}
 
 
 def test_cut_replication_then_failover_loses_exactly_what_the_ledger_says(lab: RunningLab, tmp_path: Path) -> None:

@@ -218,6 +218,19 @@ def test_wait_until_healthy_reports_the_observation_and_marks_it(configuration: 
     assert 0.2 <= marker["waited_s"] <= result["waited_s"]
 
 
+def test_wait_until_healthy_does_not_wait_while_a_fault_is_still_injected(configuration: dict[str, Any],
+                                                                          driver: FakeDriver) -> None:
+    """SIGTERM during the rollback interrupted the revert: waiting for a baseline that cannot come would only
+    delay the safety net (it waited the whole 120 s)."""
+    actions.az_outage(configuration=configuration)
+    with pytest.raises(HarnessError, match=r"not waiting for the baseline: 1 fault\(s\) of this run still "
+                                           r"injected \(az_outage\)"):
+        actions.wait_until_healthy(timeout_s=120.0, configuration=configuration)
+    assert "wait_healthy" not in driver.methods
+    actions.revert_faults(configuration=configuration)
+    assert actions.wait_until_healthy(timeout_s=7.0, configuration=configuration)["healthy"] is True
+
+
 @pytest.mark.parametrize("call", [
     lambda cfg: actions.az_outage(configuration=cfg),
     lambda cfg: actions.crash_writer(configuration=cfg),

@@ -4,7 +4,8 @@
   Route 53's health check fails after failure threshold x interval, the failover record answers the secondary at
   that instant (checked with raw DNS queries), a client that honours the TTL follows within the TTL, and a client
   that caches forever keeps failing;
-- the two DNS faults (inverted health check, manual failover) through the lab driver revert exactly;
+- the two DNS faults (inverted health check, manual failover) through the lab driver revert exactly, and so does
+  the ARC routing control turned Off (the name moves at once);
 - the ALB outage: the region's ALB answers 503 at once (its pods untouched), reverted it serves again; the lab's
   return to its baseline (``aftershock recover``'s revert) undoes all three DNS faults at once;
 - ``aftershock lab status`` shows the DNS state (answer, PRIMARY, TTL, health checks, the writer CNAME);
@@ -150,6 +151,27 @@ def test_dns_faults_through_the_lab_driver_revert_exactly(lab: RunningLab) -> No
         assert answer_of(dns) == east_address and dns_of(lab)["primary"] == EAST
         with pytest.raises(FaultRefused, match="us-east-1 is already the PRIMARY"):
             driver.set_dns_primary(EAST)
+    finally:
+        driver.close()
+
+
+def test_a_routing_control_off_through_the_lab_driver_moves_the_name_at_once_and_reverts(lab: RunningLab) -> None:
+    lab.wait_healthy()
+    dns = dns_of(lab)
+    east_address = answer_of(dns)
+    target = load_target(lab.lab_dir / "target.yaml")
+    assert target.front_door.dns is not None and target.front_door.dns.control_of(EAST) is not None
+    driver = LabDriver(target)
+    try:
+        outcome = driver.set_routing_control(EAST, "Off")
+        assert answer_of(dns) != east_address  # at once: the control's check follows its state, no threshold
+        assert outcome.reverts == (RevertCall("set_routing_control", {"region": EAST, "state": "On"}),)
+        events = [e for e in lab.events(since=0) if e["kind"] == "dns.health_check_failed"]
+        assert events[-1]["check"] == f"rc-{EAST}" and events[-1]["type"] == "RECOVERY_CONTROL"
+        for call in outcome.reverts:
+            getattr(driver, call.method)(**call.args)
+        assert answer_of(dns) == east_address
+        assert [c["state"] for c in dns_of(lab)["routing_controls"]] == ["On", "On"]
     finally:
         driver.close()
 

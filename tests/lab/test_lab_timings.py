@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from aftershock.core.errors import UsageError
 from aftershock.core.target import dump_target
@@ -36,6 +37,8 @@ def test_the_aws_profile_holds_the_published_defaults() -> None:
     assert (settings.controller.pod_start_delay_s, settings.controller.readiness_period_s) == (10.0, 10.0)
     assert settings.deployments == LabSettings().deployments  # only the clocks change
     assert ready_timeout_s(settings) == 85.0
+    assert settings.identity.export_period_s == 300.0  # the seed's scheduled export: minutes, not the lab's 3 s
+    assert settings.identity.table == LabSettings().identity.table
 
 
 def _health_checks(bootstrap: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -70,6 +73,11 @@ def test_a_target_file_gives_its_own_health_checks(tmp_path: Path) -> None:
     assert timings.name == str(path)
     assert timings.alb_health.interval_s == 20.0 and timings.ga_health == AWS.ga_health
     assert timings.hpa_sync_period_s == AWS.hpa_sync_period_s
+    assert timings.identity_export_period_s == AWS.identity_export_period_s  # no identity section: the default
+    identity = {"pools": [{"region": "us-east-1", "pool_id": "us-east-1_Ab", "client_id": "c1"}],
+                "export_period_s": 120.0}
+    path.write_text(custom + yaml.safe_dump({"identity": identity}))
+    assert load_timings(str(path)).apply(LabSettings()).identity.export_period_s == 120.0
 
 
 def test_a_bad_profile_is_refused_naming_it(tmp_path: Path) -> None:

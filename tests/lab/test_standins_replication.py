@@ -3,6 +3,7 @@ by the store ledgers and checked against direct reads of the surviving region (b
 
 from __future__ import annotations
 
+import http.client
 import json
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from botocore.config import Config
 
 from aftershock.core.errors import FaultRefused
 from aftershock.core.target import DataStores, EndpointGroup, FrontDoor, LabControl, Region, Target
+from aftershock.lab.standins.scope import authorization
 from aftershock.probes.ledger.record import Outcome, read_ledger
 from aftershock.probes.ledger.store_readback import read_back_store
 from aftershock.probes.ledger.store_writer import StoreLedgerWriter, ledger_file
@@ -254,3 +256,28 @@ def test_replication_faults_refuse_bad_input_and_double_pauses(standins: StandIn
     finally:
         running.command("resume", store="s3", name="shop-assets-us-east-1")
     assert running.command("status")["replication"]["paused"] == []
+
+
+def test_a_connection_serves_many_calls_and_a_chunked_body_closes_it(standins: StandInsProcess) -> None:
+    """Keep-alive (lab/standins/keepalive.py): calls on one connection are each answered and the socket is kept;
+    a body the server could not read whole first (chunked) closes the connection after its answer."""
+    host, port = standins.endpoints[EAST].removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=5)
+    headers = {"X-Amz-Target": "DynamoDB_20120810.GetItem", "Content-Type": "application/x-amz-json-1.0",
+               "Authorization": authorization(EAST, "dynamodb")}
+    body = json.dumps({"TableName": "shop-carts", "Key": {"pk": {"S": "cart#nobody"}}}).encode()
+    try:
+        local_ports = set()
+        for _ in range(3):
+            conn.request("POST", "/", body, headers)
+            response = conn.getresponse()
+            assert (response.status, json.loads(response.read()), response.getheader("Connection")) == (200, {}, None)
+            assert conn.sock is not None
+            local_ports.add(conn.sock.getsockname()[1])
+        assert len(local_ports) == 1  # one TCP connection for the three calls
+        conn.request("POST", "/", iter([body]), headers, encode_chunked=True)
+        response = conn.getresponse()
+        assert (response.status, json.loads(response.read()), response.getheader("Connection")) == (200, {}, "close")
+        assert conn.sock is None  # the client closed its side as told
+    finally:
+        conn.close()

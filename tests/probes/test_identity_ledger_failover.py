@@ -17,8 +17,9 @@ from aftershock.lab.identity.wire import CognitoWire
 from aftershock.lab.standins.replicator import ReplicationSettings
 from aftershock.lab.standins.standins import StandIns, StoreSettings
 from aftershock.probes.identity.access import IdentityAccess
+from aftershock.probes.identity.cleanup import cleanup_identity_users
 from aftershock.probes.identity.ledger import IdentityLedger
-from aftershock.probes.identity.readback import cleanup_users, read_back_identity
+from aftershock.probes.identity.readback import read_back_identity
 from tests.runkit import target_data
 
 EAST, WEST = "us-east-1", "us-west-2"
@@ -102,10 +103,11 @@ def _run(parts: tuple[StandIns, LabIdentity, Target], tmp: Path, run_id: str, *,
         assert result.sessions_rejected == result.sessions_replayed and result.rejected_at_end
     finally:
         standins.restore_region(EAST)
-        deleted, errors = cleanup_users(ledger.access, [s.user for s in ledger.signups], (EAST, WEST))
-        assert errors == []
+        done = cleanup_identity_users(tmp, target, access=ledger.access)
+        ledger.access.close()
+        assert done.errors == ()
         assert _standby_users(identity, f"{ledger.user(0)[:-5]}") == set()
-        assert deleted >= len(ledger.acknowledged)
+        assert done.deleted >= len(ledger.acknowledged)
 
 
 def test_a_failover_right_after_an_export_loses_no_user(parts: Any, tmp_path: Path) -> None:
@@ -131,9 +133,12 @@ def test_the_shops_login_issues_tokens_of_its_regions_pool_and_the_other_region_
     monkeypatch.setenv("SHOP_IDENTITY_FILE", str(identity.config_path))
     creds = {"username": "aftershock-test-shop-00001", "password": "Ax1!shop-password"}
 
+    apps: list[Starlette] = []
+
     def shop(region: str) -> httpx.AsyncClient:  # the shop's identity routes in-process, the pools for real
         app = Starlette(routes=shop_identity.ROUTES)
         app.state.settings = SimpleNamespace(region=region)
+        apps.append(app)
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://shop")
 
     async def scenario() -> None:
@@ -148,6 +153,8 @@ def test_the_shops_login_issues_tokens_of_its_regions_pool_and_the_other_region_
             assert refused.status_code == 401
             assert refused.json()["error"] == "token issued by another region's user pool: sign in again"
             assert (await west.post("/api/identity/login", json=creds)).status_code == 401  # no password there
+        for app in apps:  # each shop's client to its pool, closed in the loop that opened it
+            await app.state.identity_pool.http.aclose()
 
     asyncio.run(scenario())
     wire = CognitoWire(identity.endpoints[EAST], EAST)

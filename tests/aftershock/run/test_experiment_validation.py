@@ -60,7 +60,8 @@ MISSING_ARGUMENT = add_step({"type": "probe", "name": "outstanding",
 def test_every_shipped_experiment_loads() -> None:
     assert [p.stem for p in EXPERIMENTS] == [
         "aurora-global-failover", "aurora-global-switchover", "aurora-writer-crash", "az-outage",
-        "cross-region-connectivity", "dns-failover", "dns-region-failover", "dynamodb-replication-lag",
+        "cross-region-connectivity", "dns-failover", "dns-region-failover", "dns-routing-control",
+        "dynamodb-replication-lag",
         "identity-region-failover", "pod-kill", "region-evacuation", "scale-out"]
 
 

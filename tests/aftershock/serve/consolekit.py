@@ -121,7 +121,7 @@ def wait_until(check: Callable[[], Any], timeout: float, *, every: float = 0.05,
 
 def click(driver: Any, element_id: str, timeout: float) -> None:
     """Click the element once it is shown (the event stream may replace it in between: look again then)."""
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 
     def attempt() -> bool:
         try:
@@ -131,6 +131,9 @@ def click(driver: Any, element_id: str, timeout: float) -> None:
                 return True
         except StaleElementReferenceException:
             pass
+        except WebDriverException as exc:  # Chromium's words for the same race, between the find and the click
+            if "does not belong to the document" not in str(exc):
+                raise
         return False
     wait_until(attempt, timeout, what=f"#{element_id} to click")
 

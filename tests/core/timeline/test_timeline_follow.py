@@ -40,12 +40,13 @@ def same(followed: Timeline, full: Timeline) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(appends=appends, since_slot=st.integers(-1, 42))
+@given(appends=appends, since_slot=st.integers(-1, 42), hot_ms=st.sampled_from([0, 500, 60_000]))
 def test_follower_equals_a_full_read_after_every_append(appends: list[tuple[str, list[Bucket], int]],
-                                                         since_slot: int) -> None:
+                                                         since_slot: int, hot_ms: int) -> None:
+    """``hot_ms`` 0 and 500: rows behind the newest are packed, and late pieces reach packed rows."""
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(tmp)
-        follower = RunTimelineFollower(run)
+        follower = RunTimelineFollower(run, hot_ms=hot_ms)
         partial: dict[str, str] = {}
         for file, batch, cut in appends:
             path = run / file
