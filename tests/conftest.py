@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,12 @@ import pytest
 from hypothesis import settings
 
 from tests.labkit import RunningLab, start_test_lab
+
+# Tests press Ctrl-C (SIGINT to this process or to a child). A runner that started pytest with SIGINT ignored (a
+# background job of a shell without job control) would make Ctrl-C do nothing here and in every child, so the
+# test process takes Python's own handler back; children then start with the default disposition.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # `make test` is deterministic (the same examples every run, so CI is never red by chance);
 # `make fuzz` explores new examples (profile "explore")

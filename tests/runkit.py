@@ -70,6 +70,9 @@ def plan_run(run: RunFolder, target_file: Path, **configuration: Any) -> dict[st
 
 
 def write_target(path: Path, **overrides: Any) -> Path:
+    """The target file at ``path``; its lab home (where the run lock lives) is a folder next to it, never a
+    shared one (a /tmp path left by another user's run is not writable)."""
+    overrides.setdefault("lab", {"control_url": "http://127.0.0.1:2", "home": str(path.parent / "lab-home")})
     path.write_text(yaml.safe_dump(target_data(**overrides), sort_keys=False))
     return path
 

@@ -8,6 +8,7 @@ what Locust records for canned answers (``verdicts``) and waits of :func:`paced`
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
@@ -101,6 +102,7 @@ def make_user(cls: type[journeys.ShopUser], client: FakeClient, task_rate: float
 
 def drive(cls: type[journeys.ShopUser], tasks: int, seed: int) -> list[list[Any]]:
     random.seed(seed)
+    journeys._SHOPPER_SEQ = itertools.count(seed)  # the same shopper for both variants (the sequence is per process)
     client = FakeClient()
     user = make_user(cls, client)
     user.on_start()

@@ -23,7 +23,8 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SCREENSHOTS = Path(os.environ.get("AFTERSHOCK_SCREENSHOTS", "/tmp/aftershock-console-screenshots"))
+# per user: a folder another user's test run created in /tmp is not writable
+SCREENSHOTS = Path(os.environ.get("AFTERSHOCK_SCREENSHOTS", f"/tmp/aftershock-console-screenshots-{os.getuid()}"))
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--window-size=1280,1400")
