@@ -48,10 +48,10 @@ class TcpProxy:
 
     def point_at(self, port: int | None) -> None:
         with self._lock:
-            self._backend = port
-            pairs = list(self._pairs)
-        for pair in pairs:  # the old backend's connections are reset, as when an endpoint moves
-            _shutdown(*pair)
+            moved, self._backend = port != self._backend, port
+            pairs = list(self._pairs) if moved else []
+        for pair in pairs:  # the old backend's connections are reset, as when an endpoint moves; a republished
+            _shutdown(*pair)  # topology with the same writer (a replica rebuilt) leaves them alone, as Envoy does
 
     def freeze(self, frozen: bool = True) -> None:
         (self._frozen.set if frozen else self._frozen.clear)()
@@ -59,7 +59,11 @@ class TcpProxy:
     def close(self) -> None:
         self._closed.set()
         self._listener.close()
+        with self._lock:
+            pairs = list(self._pairs)
         self.point_at(None)
+        for pair in pairs:
+            _shutdown(*pair)
         self._accepter.join(timeout=5)
         for thread in self._threads:
             thread.join(timeout=5)
