@@ -15,6 +15,8 @@ body), pinned to the last core, and prints, against that same endpoint:
      overhead itself);
    * ``benchmarks/bare_shop_mix.py``: FastHttpUsers issuing exactly the journeys' requests (same paths,
      methods, bodies, weights) without checks, timeline or probe;
+   * the same bare mix with Python's collector tuned as the harness tunes it (``aftershock.loadtests.collector``):
+     journeys / this is what the checks, timeline and probe cost without the collector's credit;
    * a bare ``FastHttpUser`` making one GET, no checks.
 
    The journeys' req/s and CPU per request count the shop's requests only: the probe's ~20 req/s are left out
@@ -247,19 +249,33 @@ def distributed(url: str, seconds: int, users: int, workers: int) -> float:
         return result.requests / seconds
 
 
+TUNED_BARE_MIX = r"""
+from locust import events
+
+from aftershock.loadtests.collector import tune_collector
+from benchmarks.bare_shop_mix import BareBrowser, BareShopper
+
+events.init.add_listener(lambda **_kw: tune_collector())
+"""
+
+
 def variants(journeys: Path, tmp: Path) -> dict[str, Variant]:
     bare_get = tmp / "bare_get.py"
     bare_get.write_text(BARE_LOCUSTFILE)
+    tuned = tmp / "bare_mix_tuned.py"
+    tuned.write_text(TUNED_BARE_MIX)
     shop = ("--task-rate", "0", "--fresh-rate", "20")
     return {
         "journeys": Variant("journeys + timeline + probe", journeys, shop, timeline=True),
         "no-timeline": Variant("journeys + probe, timeline off", journeys, shop),
         "bare-mix": Variant("bare, same mix (no checks/timeline/probe)", REPO / "benchmarks" / "bare_shop_mix.py"),
+        "bare-mix-tuned": Variant("bare, same mix, collector tuned as ours", tuned),
         "bare-get": Variant("bare, one GET (no checks)", bare_get),
     }
 
 
-PAIRS = (("journeys", "bare-mix"), ("bare-mix", "bare-get"), ("journeys", "bare-get"), ("journeys", "no-timeline"))
+PAIRS = (("journeys", "bare-mix"), ("journeys", "bare-mix-tuned"), ("bare-mix", "bare-get"), ("journeys", "bare-get"),
+         ("journeys", "no-timeline"))
 Ratios = dict[tuple[str, str], list[float]]
 
 
@@ -303,6 +319,8 @@ def report(runs: dict[str, list[Sample]], pairs: Ratios, todo: dict[str, Variant
     print(f"  timeline on / off:                          {_ratio(runs, pairs, 'journeys', 'no-timeline')}")
     print(f"  harness overhead, journeys / bare same mix: {_ratio(runs, pairs, 'journeys', 'bare-mix')}; "
           "goal >= 0.90")
+    print(f"  journeys / bare same mix, collector tuned alike: {_ratio(runs, pairs, 'journeys', 'bare-mix-tuned')} "
+          "(the checks, timeline and probe alone)")
     print(f"  request mix, bare same mix / bare one GET:  {_ratio(runs, pairs, 'bare-mix', 'bare-get')}")
     print(f"  journeys / bare one GET:                    {_ratio(runs, pairs, 'journeys', 'bare-get')}")
     return statistics.median(s.cpu_us for s in runs["no-timeline"])

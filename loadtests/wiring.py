@@ -27,6 +27,7 @@ from locust.runners import MasterRunner
 from aftershock.core.loadworkers import WORKERS_FILE
 from aftershock.loadtests import resolver, timeline_plugin
 from aftershock.loadtests.clocks import WorkerClocks
+from aftershock.loadtests.collector import tune_collector
 from aftershock.loadtests.shapes import SHAPES
 from aftershock.loadtests.transport import transport_of, wrap_user_classes
 from aftershock.loadtests.workers import WorkerWatch
@@ -57,6 +58,7 @@ def _on_init(environment: Environment, clocks: WorkerClocks) -> None:
         watch.start()
         environment.events.test_stopping.add_listener(watch.stop)  # the end of the run is no loss
         environment.events.quitting.add_listener(watch.stop)
+    tune_collector()  # last: what start-up made is frozen
 
 
 def attach(events: Events) -> None:

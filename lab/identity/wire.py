@@ -18,6 +18,7 @@ import httpx
 
 from aftershock.core.errors import LabError
 from aftershock.lab.identity.headers import request_headers
+from aftershock.lab.standins.wire import StandinClient
 
 
 class CognitoError(LabError):
@@ -29,16 +30,8 @@ class CognitoError(LabError):
         self.status = status
 
 
-class CognitoWire:
-    """Calls one region's stand-in endpoint; an error answer raises :class:`CognitoError`."""
-
-    def __init__(self, endpoint: str, region: str, *, timeout: float = 5.0) -> None:
-        self.endpoint = endpoint.rstrip("/")
-        self.region = region
-        self._http = httpx.Client(timeout=timeout)
-
-    def close(self) -> None:
-        self._http.close()
+class CognitoWire(StandinClient):
+    """``cognito-idp`` calls; an error answer raises :class:`CognitoError`."""
 
     def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         try:

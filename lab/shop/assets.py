@@ -13,9 +13,6 @@ signature; against S3 a pod would use an SDK with its role's credentials).
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -23,19 +20,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from aftershock.lab.shop.regionstore import RegionStore, region_store
 from aftershock.lab.standins.scope import authorization
 
 
-class _Bucket:
-    """The region's bucket and one HTTP client to its endpoint (created on first use)."""
+class _Bucket(RegionStore):
+    """The region's bucket."""
 
     def __init__(self, config: dict[str, Any], region: str) -> None:
-        import httpx
-
-        self.region = region
-        self.endpoint = str(config["endpoint"]).rstrip("/")
+        super().__init__(config, region)
         self.bucket = str(config["bucket"])
-        self.http = httpx.AsyncClient(timeout=2.0)
 
     async def get(self, key: str) -> tuple[int, bytes, str]:
         """``(status, body, content type)`` of the object; 503 when the endpoint does not answer."""
@@ -53,29 +47,8 @@ def _error(message: str, status: int) -> Response:
     return Response(orjson.dumps({"error": message}), status, media_type="application/json")
 
 
-def region_config(region: str) -> dict[str, Any] | None:
-    """``{"endpoint", "table", "bucket"}`` of ``region`` from ``SHOP_STORES_FILE`` (None: not written yet)."""
-    path = os.environ.get("SHOP_STORES_FILE", "")
-    try:
-        config = json.loads(Path(path).read_text(encoding="utf-8"))[region] if path else None
-    except (OSError, ValueError, KeyError):
-        return None
-    return config if isinstance(config, dict) else None
-
-
-def _bucket(request: Request) -> _Bucket | None:
-    bucket: _Bucket | None = getattr(request.app.state, "assets_bucket", None)
-    if bucket is None:
-        region = request.app.state.settings.region
-        config = region_config(region)
-        if config is None:
-            return None
-        bucket = request.app.state.assets_bucket = _Bucket(config, region)
-    return bucket
-
-
 async def _serve(request: Request, key: str) -> Response:
-    bucket = _bucket(request)
+    bucket = region_store(request, "assets_bucket", _Bucket)
     if bucket is None:
         return _error("the asset store is not ready in this region", 503)
     status, body, content_type = await bucket.get(key)

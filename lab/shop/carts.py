@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from aftershock.core.errors import LabError
 from aftershock.lab.shop import queries
-from aftershock.lab.shop.assets import region_config
+from aftershock.lab.shop.regionstore import RegionStore, region_store
 from aftershock.lab.standins.scope import authorization
 
 MAX_QUANTITY = 999
@@ -41,16 +41,12 @@ class TableRefused(TableUnavailable):
     """The table refused the call (a 4xx: a condition failed, or the table is missing)."""
 
 
-class _Table:
-    """The region's cart table and one HTTP client to its endpoint (created on first use)."""
+class _Table(RegionStore):
+    """The region's cart table."""
 
     def __init__(self, config: dict[str, Any], region: str) -> None:
-        import httpx
-
-        self.region = region
-        self.endpoint = str(config["endpoint"]).rstrip("/")
+        super().__init__(config, region)
         self.name = str(config["table"])
-        self.http = httpx.AsyncClient(timeout=2.0)
 
     async def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         import httpx
@@ -118,17 +114,6 @@ def _reply(body: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(body), status, media_type="application/json")
 
 
-def _table(request: Request) -> _Table | None:
-    table: _Table | None = getattr(request.app.state, "cart_table", None)
-    if table is None:
-        region = request.app.state.settings.region
-        config = region_config(region)
-        if config is None:
-            return None
-        table = request.app.state.cart_table = _Table(config, region)
-    return table
-
-
 UserId = Callable[[Request], int]
 Body = Callable[[Request], Awaitable[dict[str, Any]]]
 
@@ -137,7 +122,7 @@ Work = Callable[[_Table, int], Awaitable[Response]]
 
 
 async def _with_table(request: Request, user_id: int, work: Work) -> Response:
-    table = _table(request)
+    table = region_store(request, "cart_table", _Table)
     if table is None:
         return _reply({"error": "the cart table is not ready in this region"}, 503)
     try:

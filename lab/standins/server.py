@@ -180,11 +180,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--region", required=True)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import run_simple
 
+    from aftershock.lab.standins.dispatch import StandInDispatcher
+
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = StandInApp(args.region, DomainDispatcherApplication(create_backend_app))
+    app = StandInApp(args.region, StandInDispatcher())
     run_simple("127.0.0.1", args.port, app, threaded=True, request_handler=KeepAliveHandler)
 
 

@@ -21,8 +21,8 @@ from aftershock.core.errors import LabError
 from aftershock.lab.standins.scope import authorization
 
 
-class Wire:
-    """Calls one region's stand-in endpoint; an AWS error answer raises :class:`LabError` naming the call."""
+class StandinClient:
+    """One region's stand-in endpoint and one keep-alive HTTP client to it (the base of the wire clients)."""
 
     def __init__(self, endpoint: str, region: str, *, timeout: float = 5.0) -> None:
         self.endpoint = endpoint.rstrip("/")
@@ -31,6 +31,10 @@ class Wire:
 
     def close(self) -> None:
         self._http.close()
+
+
+class Wire(StandinClient):
+    """DynamoDB and S3 calls; an AWS error answer raises :class:`LabError` naming the call."""
 
     def dynamodb(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self._http.post(self.endpoint + "/", content=json.dumps(body), headers={

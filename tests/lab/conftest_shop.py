@@ -187,6 +187,20 @@ async def login(client: httpx.AsyncClient, n: int) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
+def concurrent_checkouts(settings: Settings, user_id: int, rounds: int) -> list[list[int]]:
+    """Per round: shopper ``user_id`` fills a cart with products 1-3, then 8 checkouts race for it; their statuses,
+    sorted (one 201 and seven 409s when exactly one claimed the cart)."""
+
+    async def scenario(client: httpx.AsyncClient) -> list[int]:
+        auth = await login(client, user_id)
+        for product_id in (1, 2, 3):
+            await client.post("/api/cart/items", headers=auth, json={"product_id": product_id, "quantity": 1})
+        responses = await asyncio.gather(*(client.post("/api/checkout", headers=auth) for _ in range(8)))
+        return sorted(r.status_code for r in responses)
+
+    return [run_with_client(settings, scenario) for _ in range(rounds)]
+
+
 def start_pod(
     server: PostgresServer, port: int, log_path: Path, name: str = "shop-us-east-1a-test", *extra: str
 ) -> subprocess.Popen[bytes]:

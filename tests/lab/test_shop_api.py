@@ -16,6 +16,7 @@ from aftershock.lab.shop.schema import product_row
 from tests.lab.conftest_shop import (  # noqa: F401  (fixtures)
     TOKEN_KEY,
     PostgresServer,
+    concurrent_checkouts,
     login,
     pg_password,
     run_with_client,
@@ -214,15 +215,7 @@ def test_cart_checkout_and_orders(seeded_pg: PostgresServer) -> None:  # noqa: F
 
 
 def test_concurrent_checkouts_of_one_cart_make_one_order(seeded_pg: PostgresServer) -> None:  # noqa: F811
-    async def scenario(client: httpx.AsyncClient) -> list[int]:
-        auth = await login(client, 12)
-        for product_id in (1, 2, 3):
-            await client.post("/api/cart/items", headers=auth, json={"product_id": product_id, "quantity": 1})
-        responses = await asyncio.gather(*(client.post("/api/checkout", headers=auth) for _ in range(8)))
-        return sorted(r.status_code for r in responses)
-
-    for _ in range(3):
-        assert run_with_client(shop_settings(seeded_pg), scenario) == [201] + [409] * 7
+    assert concurrent_checkouts(shop_settings(seeded_pg), 12, rounds=3) == [[201] + [409] * 7] * 3
 
     # The database agrees: three orders (one per round), no duplicate lines.
     with psycopg.connect(seeded_pg.conninfo) as conn:

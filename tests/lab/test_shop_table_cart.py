@@ -4,7 +4,6 @@ The PostgreSQL cart's own API test runs here again against the table: same answe
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import pytest
 
 from tests.lab.conftest_shop import (  # noqa: F401  (fixtures)
     PostgresServer,
+    concurrent_checkouts,
     login,
     pg_password,
     run_with_client,
@@ -69,15 +69,7 @@ def test_the_cart_is_in_the_table_not_in_postgres(seeded_pg: PostgresServer,  # 
 
 
 def test_concurrent_checkouts_of_one_table_cart_make_one_order(seeded_pg: PostgresServer) -> None:  # noqa: F811
-    async def scenario(client: httpx.AsyncClient) -> list[int]:
-        auth = await login(client, 14)
-        for product_id in (1, 2, 3):
-            await client.post("/api/cart/items", headers=auth, json={"product_id": product_id, "quantity": 1})
-        responses = await asyncio.gather(*(client.post("/api/checkout", headers=auth) for _ in range(8)))
-        return sorted(r.status_code for r in responses)
-
-    for _ in range(2):
-        assert run_with_client(shop_settings(seeded_pg), scenario) == [201] + [409] * 7
+    assert concurrent_checkouts(shop_settings(seeded_pg), 14, rounds=2) == [[201] + [409] * 7] * 2
     with psycopg.connect(seeded_pg.conninfo) as conn:
         rows = conn.execute("SELECT count(DISTINCT o.id), count(*) FROM orders o JOIN order_items i"
                             " ON i.order_id = o.id WHERE o.user_id = 14").fetchone()
