@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from aftershock.core import paths
 from aftershock.core.errors import TargetError
+from aftershock.core.fis_templates import FisTemplates
 from aftershock.core.identity import Identity
 from aftershock.core.route53 import Route53
 from aftershock.core.workload import Workload, rebase
@@ -195,6 +196,8 @@ class AwsSettings(_Model):
     # the primary region; a lease not renewed for ``lock_ttl_s`` (its holder died) expires
     lock_table: str = "aftershock-locks"
     lock_ttl_s: float = Field(gt=0, default=300.0)
+    # FIS templates that pause the data stores' replication (:mod:`aftershock.core.fis_templates`); else the APIs
+    fis_templates: FisTemplates = Field(default_factory=FisTemplates)
 
     @field_validator("az_outage", mode="before")
     @classmethod
@@ -244,6 +247,11 @@ class Target(_Model):
             raise ValueError("a lab target needs a 'lab' section (control_url, home)")
         if self.kind == "aws" and self.aws is None:
             raise ValueError("an aws target needs an 'aws' section (allowed_account_ids, ...)")
+        stores = self.data_stores or DataStores()
+        fis = self.aws.fis_templates.problem(table=stores.table, buckets=stores.buckets,
+                                             primary=self.primary.name) if self.aws else None
+        if fis:
+            raise ValueError(fis)
         return self
 
     def _region_refs(self) -> list[tuple[str, str]]:
@@ -254,6 +262,7 @@ class Target(_Model):
             refs += [(f"database.clusters[{i}]", c.region) for i, c in enumerate(self.database.clusters)]
         if self.aws:
             refs += [(f"aws.regions[{i}]", r.name) for i, r in enumerate(self.aws.regions)]
+            refs += self.aws.fis_templates.regions()
         if self.identity:
             refs += [(f"identity.pools[{i}]", p.region) for i, p in enumerate(self.identity.pools)]
         if self.front_door.dns:  # an ARC cluster endpoint's region need not be one of the target's

@@ -49,6 +49,7 @@ from aftershock.faults.aws.guardrails import GLOBAL_ACCELERATOR, Guardrails
 from aftershock.faults.aws.observe import AwsView, Observer
 from aftershock.faults.aws.platform_events import AwsPlatformEvents
 from aftershock.faults.aws.replication import DataReplication
+from aftershock.faults.aws.replication_fis import ReplicationFis
 from aftershock.faults.aws.route53 import Route53Dns
 from aftershock.faults.aws.session import AwsSessions
 from aftershock.faults.aws.traffic import FrontDoor
@@ -67,7 +68,7 @@ class AwsDriver:
     Faults keep an in-flight journal entry from their first step (``journals_in_flight``), so the caller need
     not hold signals while one runs: Ctrl-C during a long wait stops it at once and the rollback starts.
     Reverts (``az_restore``, ``restore_traffic_dial``, ``restore_global_writer``, ``restore_database_region``,
-    ``cancel_zonal_shift``)
+    ``cancel_zonal_shift``, ``stop_replication_experiment``)
     never open an in-flight entry: an interrupted rollback is finished by ``aftershock recover``, never undone.
     """
 
@@ -102,6 +103,7 @@ class AwsDriver:
         self.platform = AwsPlatformEvents(target, self.sessions, self.calls)
         self.arc = RoutingControls(target, self.sessions, self.calls, rng=rng)
         self.alb_outage = AlbOutage(target, self.sessions, self.calls)
+        self.replication_fis = ReplicationFis(target, self.sessions, self.calls)
         self._resolver: StubResolver | None = None
 
     def __repr__(self) -> str:
@@ -258,19 +260,26 @@ class AwsDriver:
 
     # -- DynamoDB / S3 replication (aftershock.faults.aws.replication) ------------------------------------
     def pause_data_replication(self, store: str, name: str) -> FaultOutcome:
-        """Pause replication of the target's table (``dynamodb``) or source bucket (``s3``); exact revert."""
-        data = DataReplication(self.target, self.sessions, self.calls)
+        """Pause replication of the target's table (``dynamodb``) or source bucket (``s3``); exact revert. With a
+        template in ``aws.fis_templates`` for the store, a FIS experiment pauses it (:mod:`.aws.replication_fis`)."""
+        data, fis = DataReplication(self.target, self.sessions, self.calls), self.replication_fis
         if store == "dynamodb":
             table = data.check_table(name)
             self.guard.ensure(*(r.name for r in self.target.regions))
             with self.calls.fault("pause_table_replication") as inflight:
-                return data.pause_table(table, inflight)
+                return fis.pause(store, table, inflight) if fis.template(store) else data.pause_table(table, inflight)
         if store == "s3":
             bucket, region = data.check_bucket(name)
             self.guard.ensure(region)
             with self.calls.fault("pause_bucket_replication") as inflight:
-                return data.pause_bucket(bucket, region, inflight)
+                return fis.pause(store, bucket, inflight) if fis.template(store) else \
+                    data.pause_bucket(bucket, region, inflight)
         raise FaultRefused(f"unknown store {store!r}: use 'dynamodb' (a global table) or 's3' (a bucket)")
+
+    def stop_replication_experiment(self, store: str, region: str, template: str, token: str,
+                                    experiment: str | None = None) -> FaultOutcome:
+        """Revert of a FIS replication pause: stop the experiment (FIS restores replication) and wait for its end."""
+        return self.replication_fis.stop(store, region, template, token, experiment)
 
     def restore_table_policy(self, table: str, policies: dict[str, str | None]) -> FaultOutcome:
         return DataReplication(self.target, self.sessions, self.calls).restore_table_policy(table, policies)

@@ -2,7 +2,8 @@
 
 On the lab the replicator pauses; on AWS the table's replicas deny the replication service role (what FIS's
 ``aws:dynamodb:global-table-pause-replication`` does) and the bucket's replication rules are disabled (as
-``aws:s3:bucket-pause-replication``). Both are journaled and reverted exactly by ``revert_faults``; a region
+``aws:s3:bucket-pause-replication``), or, where ``aws.fis_templates`` names a template, that FIS experiment runs
+(stopped by the revert). Both are journaled and reverted exactly by ``revert_faults``; a region
 loss (``failover_global_database`` on the lab) also stops that region's replication.
 
 Usage in an experiment::

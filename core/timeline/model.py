@@ -131,8 +131,44 @@ class LatencyHistogram:
 EMPTY_HISTOGRAM = LatencyHistogram()
 
 
+class RequestCounts:
+    """What a bucket and a window of buckets derive from their counts and edges: total, bad (failed or slow), good
+    (successes within ``slow_ms``) and the edges of the bad ones."""
+
+    __slots__ = ()
+    ok: int
+    fail: int
+    slow: int
+    first_fail_ms: float | None
+    last_fail_ms: float | None
+    first_slow_ms: float | None
+    last_slow_ms: float | None
+
+    @property
+    def total(self) -> int:
+        return self.ok + self.fail
+
+    @property
+    def bad(self) -> int:
+        """Failed or slow requests (what outages and the RTO count)."""
+        return self.fail + self.slow
+
+    @property
+    def good(self) -> int:
+        """Successes within ``slow_ms``."""
+        return self.ok - self.slow
+
+    @property
+    def first_bad_ms(self) -> float | None:
+        return min_opt(self.first_fail_ms, self.first_slow_ms)
+
+    @property
+    def last_bad_ms(self) -> float | None:
+        return max_opt(self.last_fail_ms, self.last_slow_ms)
+
+
 @dataclass(frozen=True, slots=True)
-class Bucket:
+class Bucket(RequestCounts):
     """Requests of one name that started in ``[start_ms, start_ms + bucket_ms)`` (epoch ms).
 
     ``first_ok_ms``/``last_ok_ms`` and ``first_fail_ms``/``last_fail_ms`` are the start times of the earliest
@@ -190,30 +226,8 @@ class Bucket:
         return (self.start_ms, self.name)
 
     @property
-    def total(self) -> int:
-        return self.ok + self.fail
-
-    @property
     def error_kinds(self) -> dict[str, int]:
         return dict(self.errors)
-
-    @property
-    def bad(self) -> int:
-        """Failed or slow requests."""
-        return self.fail + self.slow
-
-    @property
-    def good(self) -> int:
-        """Successes within ``slow_ms``."""
-        return self.ok - self.slow
-
-    @property
-    def first_bad_ms(self) -> float | None:
-        return min_opt(self.first_fail_ms, self.first_slow_ms)
-
-    @property
-    def last_bad_ms(self) -> float | None:
-        return max_opt(self.last_fail_ms, self.last_slow_ms)
 
     def merge(self, other: Bucket) -> Bucket:
         """The sum of two pieces of the same bucket (same start, size and name)."""

@@ -20,7 +20,15 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from aftershock.core.timeline.model import EMPTY_HISTOGRAM, Bucket, LatencyHistogram, max_opt, min_opt, sum_kinds
+from aftershock.core.timeline.model import (
+    EMPTY_HISTOGRAM,
+    Bucket,
+    LatencyHistogram,
+    RequestCounts,
+    max_opt,
+    min_opt,
+    sum_kinds,
+)
 from aftershock.core.timeline.store import Timeline
 
 NameFilter = Iterable[str] | Callable[[str], bool] | None
@@ -45,7 +53,7 @@ def select(timeline: Timeline, names: NameFilter = None) -> list[Bucket]:
 
 
 @dataclass(frozen=True)
-class Window:
+class Window(RequestCounts):
     """All selected requests that started in ``[start_ms, start_ms + window_ms)``."""
 
     start_ms: int
@@ -67,27 +75,6 @@ class Window:
     @property
     def end_ms(self) -> int:
         return self.start_ms + self.window_ms
-
-    @property
-    def total(self) -> int:
-        return self.ok + self.fail
-
-    @property
-    def bad(self) -> int:
-        """Failed or slow requests (what outages and the RTO count)."""
-        return self.fail + self.slow
-
-    @property
-    def good(self) -> int:
-        return self.ok - self.slow
-
-    @property
-    def first_bad_ms(self) -> float | None:
-        return min_opt(self.first_fail_ms, self.first_slow_ms)
-
-    @property
-    def last_bad_ms(self) -> float | None:
-        return max_opt(self.last_fail_ms, self.last_slow_ms)
 
     @property
     def availability(self) -> float | None:

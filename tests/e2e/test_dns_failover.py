@@ -62,14 +62,21 @@ def probe_output(run: Path, name: str) -> dict[str, Any]:
     return dict(next(a["output"] for a in journal["run"] if a["activity"]["name"] == name))
 
 
-def test_dns_failover_experiment_is_green_and_matches_the_lab_event_log(lab: RunningLab, tmp_path: Path) -> None:
+def green_run(lab: RunningLab, experiment: str, out: Path) -> tuple[Path, dict[str, Any]]:
+    """``aftershock run experiments/<experiment>.yaml`` at 5 users on a healthy lab: it must pass; its run folder and
+    summary."""
     lab.wait_healthy()
-    code, out = finish(aftershock("run", str(REPO / "experiments" / "dns-failover.yaml"), "--out", str(tmp_path),
-                                  "--users", "5", timeout=240), 240)
-    assert code == 0, out
-    run = sorted(p for p in tmp_path.iterdir() if p.is_dir())[-1]
+    code, output = finish(aftershock("run", str(REPO / "experiments" / f"{experiment}.yaml"), "--out", str(out),
+                                     "--users", "5", timeout=240), 240)
+    assert code == 0, output
+    run = sorted(p for p in out.iterdir() if p.is_dir())[-1]
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["passed"] and summary["status"] == "completed"
+    assert summary["passed"] and summary["status"] == "completed", summary
+    return run, summary
+
+
+def test_dns_failover_experiment_is_green_and_matches_the_lab_event_log(lab: RunningLab, tmp_path: Path) -> None:
+    run, _ = green_run(lab, "dns-failover", tmp_path)
     dns = probe_output(run, "dns-failover-to-the-secondary")
     fault_at = next(json.loads(line)["ts"] for line in (run / "markers.jsonl").read_text().splitlines()
                     if json.loads(line)["kind"] == "fault.start")
@@ -97,13 +104,7 @@ def test_dns_failover_experiment_is_green_and_matches_the_lab_event_log(lab: Run
 def test_routing_control_experiment_moves_clients_at_once_and_turns_it_back_on(lab: RunningLab,
                                                                              tmp_path: Path) -> None:
     """``dns-routing-control``: the primary's ARC routing control Off; no failure threshold to wait for."""
-    lab.wait_healthy()
-    code, out = finish(aftershock("run", str(REPO / "experiments" / "dns-routing-control.yaml"), "--out",
-                                  str(tmp_path), "--users", "5", timeout=240), 240)
-    assert code == 0, out
-    run = sorted(p for p in tmp_path.iterdir() if p.is_dir())[-1]
-    summary = json.loads((run / "summary.json").read_text())
-    assert summary["passed"] and summary["status"] == "completed", summary
+    run, _ = green_run(lab, "dns-routing-control", tmp_path)
     dns = probe_output(run, "dns-failover-to-the-secondary")
     fault_at = first_marker(run, "fault.start")
     events = lab.events(since=fault_at - 1)
@@ -172,13 +173,7 @@ def test_a_client_that_caches_forever_keeps_failing_while_ttl_clients_recover(la
 
 
 def test_losing_the_primary_front_door_is_judged_on_rto_with_its_dns_phases(lab: RunningLab, tmp_path: Path) -> None:
-    lab.wait_healthy()
-    code, out = finish(aftershock("run", str(REPO / "experiments" / "dns-region-failover.yaml"), "--out",
-                                  str(tmp_path), "--users", "5", timeout=240), 240)
-    assert code == 0, out
-    run = sorted(p for p in tmp_path.iterdir() if p.is_dir())[-1]
-    summary = json.loads((run / "summary.json").read_text())
-    assert summary["passed"] and summary["status"] == "completed", summary
+    run, summary = green_run(lab, "dns-region-failover", tmp_path)
     figures = summary["figures"]
     fault_at = first_marker(run, "fault.start")
     events = lab.events(since=fault_at - 1)
