@@ -61,8 +61,8 @@ class RtoPhases:
     """Phase durations in seconds (None: unknown, its boundary was not recorded) and the boundaries behind them.
 
     ``sources``: what was read (the lab: ``"lab events"``, ``"envoy health checks"``; AWS: ``"rds-events"``,
-    ``"alb-target-health"``, ``"ga-endpoint-health"``); empty: the target offers none, so every platform phase is
-    unknown.
+    ``"alb-target-health"``, ``"ga-endpoint-health"``, ``"route53-health-checks"``, ``"arc-routing-controls"``);
+    empty: the target offers none, so every platform phase is unknown.
     """
 
     detection_s: float | None = None

@@ -1,9 +1,9 @@
 """Where the RTO phases' boundaries come from: the target's platform records, mapped to
 :class:`~aftershock.core.phases.PlatformEvent`.
 
-A driver that can tell offers :class:`PlatformEventSource` (the lab: below; AWS: RDS events, ALB target health
-and GA endpoint health, :mod:`aftershock.faults.aws.platform_events`); the others leave every platform phase
-unknown.
+A driver that can tell offers :class:`PlatformEventSource` (the lab: below; AWS: RDS events, ALB target health,
+GA endpoint health, Route 53 health checks and ARC routing controls, :mod:`aftershock.faults.aws.platform_events`);
+the others leave every platform phase unknown.
 
 The lab's records and what they mark:
 

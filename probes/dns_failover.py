@@ -9,7 +9,8 @@ From the fault (the last applied ``fault.start``), every ``interval_s``:
   ``to_region`` (``X-Region``), recorded as the run's traffic-shift measurement.
 
 Its phases (returned and in the journal): ``detection_s`` until Route 53 saw the health check fail (the lab's
-``dns.health_check_failed``; unknown elsewhere), ``propagation_s`` the record's TTL (how much longer a client that
+``dns.health_check_failed``; on AWS the same event from the sampler's Route 53 health-check status; unknown
+where neither is recorded), ``propagation_s`` the record's TTL (how much longer a client that
 honours it may still resolve the old region), and the RTO probe's phases split the traffic's outage the same way.
 On AWS the sampler's view of Route 53 (checkers' health share, ``test_dns_answer``) is added when the driver has it.
 """

@@ -36,6 +36,8 @@ from aftershock.faults.outcome import FaultOutcome, RevertCall
 STATES = ("On", "Off")
 # one attempt per endpoint: the next endpoint is the retry (AWS's advice for a cluster endpoint that fails)
 _CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=10)
+# the sampler's reads: a hung endpoint must not hold a sample up for long (several endpoints are tried in turn)
+_OBSERVE_CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=1, read_timeout=2)
 _NEXT_ENDPOINT = {"EndpointTemporarilyUnavailableException", "InternalServerException", "ThrottlingException"}
 
 
@@ -92,11 +94,11 @@ class RoutingControls:
                                "config describe-cluster --region us-west-2`")
         return self._rng.sample(endpoints, len(endpoints))  # AWS: start at a random endpoint
 
-    def _call(self, operation: str, *, write: bool, **params: Any) -> Any:
+    def _call(self, operation: str, *, write: bool, config: Config = _CONFIG, **params: Any) -> Any:
         """``operation`` at one cluster endpoint after the other until one answers."""
         failures: list[str] = []
         for endpoint in self._endpoints():
-            client = self._sessions.endpoint_client(ARC_CLUSTER, endpoint.region, endpoint.url, _CONFIG)
+            client = self._sessions.endpoint_client(ARC_CLUSTER, endpoint.region, endpoint.url, config)
             try:
                 if write:
                     return self._rec.write(client, operation, dry_result={}, **params)
@@ -112,8 +114,11 @@ class RoutingControls:
                            "ARC cluster's health and front_door.dns.cluster_endpoints, then rerun",
                            target=self._target.name)
 
-    def state(self, arn: str) -> str:
-        return str(self._call("get_routing_control_state", write=False, RoutingControlArn=arn)["RoutingControlState"])
+    def state(self, arn: str, *, observing: bool = False) -> str:
+        """The control's state; ``observing`` (the sampler): short timeouts per endpoint."""
+        config = _OBSERVE_CONFIG if observing else _CONFIG
+        return str(self._call("get_routing_control_state", write=False, config=config,
+                              RoutingControlArn=arn)["RoutingControlState"])
 
     def _update(self, arn: str, state: str) -> None:
         rules = list(self.dns.safety_rules_to_override)

@@ -101,7 +101,12 @@ def ga_events(samples: Iterable[Sample]) -> list[PlatformEvent]:
 def observed(samples: Sequence[Sample], source: str, since: float, until: float) -> bool:
     """Whether the sampler observed ``source`` in ``[since, until]``: a sample with it inside, or (a window shorter
     than the sampling period) one on each side at most :data:`MAX_GAP_S` apart."""
-    times = [s.ts for s in samples if (s.alb_target_states if source == ALB_SOURCE else s.endpoints_healthy)]
+    return observed_at([s.ts for s in samples if (s.alb_target_states if source == ALB_SOURCE
+                                                  else s.endpoints_healthy)], since, until)
+
+
+def observed_at(times: Sequence[float], since: float, until: float) -> bool:
+    """Whether samples taken at ``times`` observed ``[since, until]`` (see :func:`observed`)."""
     if any(since <= ts <= until for ts in times):
         return True
     before = [ts for ts in times if ts < since]
@@ -109,4 +114,4 @@ def observed(samples: Sequence[Sample], source: str, since: float, until: float)
     return bool(before and after and min(after) - max(before) <= MAX_GAP_S)
 
 
-__all__ = ["ALB_SOURCE", "GA_SOURCE", "alb_events", "ga_events", "observed"]
+__all__ = ["ALB_SOURCE", "GA_SOURCE", "alb_events", "ga_events", "observed", "observed_at"]

@@ -12,7 +12,10 @@ detail.
 - AZs down: our blackhole network ACLs, found by their tags, and our FIS experiments still running (FIS mode).
 
 The ALB target health and GA endpoint health also go into the observation (so into ``samples.jsonl``): their
-transitions are RTO phase boundaries (:mod:`aftershock.faults.aws.health_events`).
+transitions are RTO phase boundaries (:mod:`aftershock.faults.aws.health_events`). With a ``route53-failover``
+front door the driver adds Route 53's view (``dns``: each health check's status by AWS's 18 % rule, each ARC
+routing control's state, ``test_dns_answer``; :mod:`aftershock.faults.aws.dns_observe`), whose transitions are
+phase boundaries too (:mod:`aftershock.faults.aws.dns_events`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,11 @@ Three sources, each asked only when the target has what it reads:
   has a database;
 * ``alb-target-health`` - the load balancers' target health as the run's sampler recorded it (``samples.jsonl``,
   :mod:`.health_events`), when a load balancer has a ``target_group_arn``;
-* ``ga-endpoint-health`` - Global Accelerator endpoint health, likewise, when the front door is an accelerator.
+* ``ga-endpoint-health`` - Global Accelerator endpoint health, likewise, when the front door is an accelerator;
+* ``route53-health-checks`` - Route 53's status of the DNS front door's health checks and its answer
+  (``test_dns_answer``), likewise (:mod:`.dns_events`), when the front door is ``route53-failover`` with health
+  checks; ``arc-routing-controls`` - the ARC routing controls' states, when the target names routing controls and
+  their cluster's endpoints.
 
 A source that was asked and did not answer (an API error, no sample of it in the window) makes every platform
 phase unknown: a missing source may hold the earliest detection or the last repair, so the others alone would be a
@@ -20,9 +24,10 @@ from datetime import UTC, datetime
 
 from aftershock.core.errors import HarnessError
 from aftershock.core.phases import PlatformEvent
-from aftershock.core.samples import SAMPLES_FILE, read_samples_between
+from aftershock.core.samples import SAMPLES_FILE, Sample, read_samples_between
 from aftershock.core.target import Target
 from aftershock.faults.aws.calls import CallRecorder
+from aftershock.faults.aws.dns_events import ARC_SOURCE, ROUTE53_SOURCE, arc_events, dns_observed, route53_events
 from aftershock.faults.aws.health_events import ALB_SOURCE, GA_SOURCE, MAX_GAP_S, alb_events, ga_events, observed
 from aftershock.faults.aws.rds_events import RDS_SOURCE, RdsEvents
 from aftershock.faults.aws.session import AwsSessions
@@ -37,7 +42,8 @@ def _clock(ts: float) -> str:
 
 
 class AwsPlatformEvents:
-    """RDS events, ALB target health and GA endpoint health of one AWS target as phase boundaries."""
+    """RDS events, ALB target health, GA endpoint health, Route 53 health checks and ARC routing controls of one
+    AWS target as phase boundaries."""
 
     def __init__(self, target: Target, sessions: AwsSessions, rec: CallRecorder) -> None:
         self._target = target
@@ -53,6 +59,11 @@ class AwsPlatformEvents:
         sampled = [ALB_SOURCE] if any(lb.target_group_arn for lb in self._target.load_balancers) else []
         if self._target.front_door.kind == "global-accelerator":
             sampled.append(GA_SOURCE)
+        dns = self._target.front_door.dns if self._target.front_door.kind == "route53-failover" else None
+        if dns is not None and dns.health_checks:
+            sampled.append(ROUTE53_SOURCE)
+        if dns is not None and dns.routing_controls and dns.cluster_endpoints:
+            sampled.append(ARC_SOURCE)
         return ((RDS_SOURCE,) if self._rds.asked else ()) + tuple(sampled)
 
     def read(self, since: float, until: float) -> tuple[tuple[PlatformEvent, ...], tuple[str, ...]]:
@@ -68,14 +79,23 @@ class AwsPlatformEvents:
             # the baseline before the window, and the sample that saw a change at its very end
             samples = read_samples_between(run, since - BASELINE_S, until + MAX_GAP_S)
             for source in sampled:
-                if not observed(samples, source, since, until):
+                dns = source in (ROUTE53_SOURCE, ARC_SOURCE)
+                if not (dns_observed if dns else observed)(samples, source, since, until):
                     raise HarnessError(
                         f"{source}: no sample of it between {_clock(since)} and {_clock(until)} in "
                         f"{run.file(SAMPLES_FILE)} "
                         "(the sampler did not run or every observation failed): its phases are unknown",
                         target=self._target.name)
-                found += alb_events(samples) if source == ALB_SOURCE else ga_events(samples)
+                found += self._events(source, samples)
         return tuple(sorted((e for e in found if since <= e.ts <= until), key=lambda e: e.ts)), sources
+
+    def _events(self, source: str, samples: list[Sample]) -> list[PlatformEvent]:
+        dns = self._target.front_door.dns
+        if source == ROUTE53_SOURCE and dns is not None:
+            return route53_events(samples, dns)
+        if source == ARC_SOURCE:
+            return arc_events(samples)
+        return alb_events(samples) if source == ALB_SOURCE else ga_events(samples)
 
 
 __all__ = ["AwsPlatformEvents"]

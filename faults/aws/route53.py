@@ -22,7 +22,9 @@ from aftershock.core.errors import FaultRefused
 from aftershock.core.resolver import StubResolver
 from aftershock.core.route53 import DnsHealthCheck, Route53
 from aftershock.core.target import Target
+from aftershock.faults.aws.arc import RoutingControls
 from aftershock.faults.aws.calls import CallRecorder, InFlight
+from aftershock.faults.aws.dns_observe import read_check, read_controls
 from aftershock.faults.aws.session import AwsSessions
 from aftershock.faults.outcome import FaultOutcome, RevertCall
 
@@ -47,6 +49,7 @@ class Route53Dns:
         self._target = target
         self._sessions = sessions
         self._rec = rec
+        self._arc: RoutingControls | None = None  # the sampler's reads of the routing controls
 
     def __repr__(self) -> str:
         return f"Route53Dns(target={self._target.name!r})"
@@ -158,26 +161,34 @@ class Route53Dns:
 
     # -- what Route 53 says ----------------------------------------------------------------------------
     def view(self) -> dict[str, Any]:
-        """Per health check the share of Route 53's checkers that see it healthy, and the answer Route 53 gives
-        for the target's name (``test_dns_answer``): the sampler puts them next to the harness's own resolution."""
+        """Per health check the share of Route 53's checkers that see it healthy and Route 53's verdict
+        (:mod:`.dns_observe`: a check whose calls fail is unknown, said in ``errors``), each routing control's state
+        (when the target names an ARC cluster) and the answer Route 53 gives for the target's name
+        (``test_dns_answer``): the sampler puts them next to the harness's own resolution."""
         client = self._client()
-        checks: dict[str, float | None] = {}
-        for check in self.dns.health_checks:
-            found = self._rec.read(client, "get_health_check_status", HealthCheckId=check.id)
-            observations = found.get("HealthCheckObservations") or []
-            ok = [o for o in observations if str(o.get("StatusReport", {}).get("Status", "")).startswith("Success")]
-            checks[check.region] = round(len(ok) / len(observations), 3) if observations else None
+        checks = [read_check(self._rec, client, check) for check in self.dns.health_checks]
+        errors = [c.error for c in checks if c.error]
+        controls: dict[str, str | None] = {}
+        if self.dns.routing_controls and self.dns.cluster_endpoints:
+            if self._arc is None:
+                self._arc = RoutingControls(self._target, self._sessions, self._rec)
+            controls, failed = read_controls(self._arc, self.dns.routing_controls)
+            errors += failed
         answer: list[str] = []
         if self.dns.hosted_zone_id:
-            found = self._rec.read(client, "test_dns_answer", HostedZoneId=self.dns.hosted_zone_id,
-                                   RecordName=self.dns.record, RecordType="A")
-            answer = [str(a) for a in found.get("RecordData") or []]
-        return {"healthy_share": checks, "route53_answer": answer,
-                "route53_region": self.dns.region_of(answer[0]) if answer else None}
+            try:
+                found = self._rec.read(client, "test_dns_answer", HostedZoneId=self.dns.hosted_zone_id,
+                                       RecordName=self.dns.record, RecordType="A")
+                answer = [str(a) for a in found.get("RecordData") or []]
+            except Exception as exc:  # the answer stays unknown this sample, the checks' status is kept
+                errors.append(f"test_dns_answer: {type(exc).__name__}: {exc}")
+        return {"healthy_share": {c.region: c.share for c in checks}, "healthy": {c.region: c.healthy for c in checks},
+                "routing_controls": controls, "route53_answer": answer,
+                "route53_region": self.dns.region_of(answer[0]) if answer else None, "errors": errors}
 
     def sample(self, resolver: StubResolver) -> DnsSample:
         """:meth:`view` next to the harness's own resolution of the name (``resolver``, asked without a cache);
-        a part that cannot be read stays empty and says why in ``error``."""
+        a part that cannot be read stays empty (a check or control: None) and says why in ``error``."""
         errors: list[str] = []
         resolved: tuple[str, ...] = ()
         resolved_region: str | None = None
@@ -193,11 +204,14 @@ class Route53Dns:
             view = self.view()
         except Exception as exc:  # a sample records what failed; the run goes on
             errors.append(f"Route 53: {type(exc).__name__}: {exc}")
-        shares = view.get("healthy_share") or {}
+        errors += [f"Route 53: {e}" for e in view.get("errors") or ()]
         return DnsSample(resolved=resolved, resolved_region=resolved_region,
                          route53_answer=tuple(view.get("route53_answer") or ()),
                          route53_region=view.get("route53_region"),
-                         healthy_share=tuple(sorted(shares.items())), error="; ".join(errors) or None)
+                         healthy_share=tuple(sorted((view.get("healthy_share") or {}).items())),
+                         check_healthy=tuple(sorted((view.get("healthy") or {}).items())),
+                         routing_controls=tuple(sorted((view.get("routing_controls") or {}).items())),
+                         error="; ".join(errors) or None)
 
 
 __all__ = ["Route53Dns", "record_value"]

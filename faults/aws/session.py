@@ -97,8 +97,9 @@ class AwsSessions:
             return self._clients[key]
 
     def endpoint_client(self, service: str, region: str, endpoint_url: str, config: Config) -> Any:
-        """The client of ``service`` at ``endpoint_url`` (an ARC cluster's regional endpoint), created once."""
-        key = (service, region, endpoint_url)
+        """The client of ``service`` at ``endpoint_url`` (an ARC cluster's regional endpoint), created once per
+        ``config`` (a module constant: faults and the sampler's quick reads use different timeouts)."""
+        key = (service, region, endpoint_url, str(id(config)))
         with self._lock:
             if key not in self._clients:
                 self._clients[key] = self._base().client(service, region_name=region, endpoint_url=endpoint_url,

@@ -152,12 +152,14 @@ def test_route53_view_puts_checkers_and_test_dns_answer_side_by_side(dns: Dns, t
         with Stubber(client) as stub:  # moto has neither get_health_check_status observations nor test_dns_answer
             ok, bad = {"Status": "Success: HTTP Status Code 200", "CheckedTime": "2026-01-01T00:00:00Z"}, \
                       {"Status": "Failure: HTTP Status Code 503", "CheckedTime": "2026-01-01T00:00:00Z"}
+            stub_config(stub, dns, EAST)
             stub.add_response("get_health_check_status", {"HealthCheckObservations": [
                 {"Region": "us-east-1", "IPAddress": "1.1.1.1", "StatusReport": bad},
                 {"Region": "eu-west-1", "IPAddress": "1.1.1.2", "StatusReport": bad},
                 {"Region": "us-west-1", "IPAddress": "1.1.1.3", "StatusReport": ok},
                 {"Region": "sa-east-1", "IPAddress": "1.1.1.4", "StatusReport": bad}]},
                 {"HealthCheckId": dns.checks[EAST]})
+            stub_config(stub, dns, WEST)
             stub.add_response("get_health_check_status", {"HealthCheckObservations": [
                 {"Region": "us-east-1", "IPAddress": "1.1.1.1", "StatusReport": ok}]},
                 {"HealthCheckId": dns.checks[WEST]})
@@ -166,16 +168,25 @@ def test_route53_view_puts_checkers_and_test_dns_answer_side_by_side(dns: Dns, t
                 "RecordData": [WEST_ALB], "ResponseCode": "NOERROR", "Protocol": "UDP"},
                 {"HostedZoneId": dns.zone, "RecordName": RECORD, "RecordType": "A"})
             view = driver.route53.view()
-        assert view == {"healthy_share": {EAST: 0.25, WEST: 1.0}, "route53_answer": [WEST_ALB],
-                        "route53_region": WEST}
+        # 25 % of the checkers see the east healthy: more than 18 %, so Route 53 still counts it healthy
+        assert view == {"healthy_share": {EAST: 0.25, WEST: 1.0}, "healthy": {EAST: True, WEST: True},
+                        "routing_controls": {}, "route53_answer": [WEST_ALB], "route53_region": WEST, "errors": []}
     finally:
         driver.close()
+
+
+def stub_config(stub: Stubber, dns: Dns, region: str) -> None:
+    """get_health_check as moto answers it (the Stubber replaces the whole client)."""
+    stub.add_response("get_health_check", {"HealthCheck": {
+        "Id": dns.checks[region], "CallerReference": f"hc-{region}", "HealthCheckVersion": 1,
+        "HealthCheckConfig": {"Type": "HTTPS", "Inverted": False}}}, {"HealthCheckId": dns.checks[region]})
 
 
 def stub_view(stub: Stubber, dns: Dns, east_ok: bool) -> None:
     status = {"Status": "Success: HTTP Status Code 200" if east_ok else "Failure: HTTP Status Code 503",
               "CheckedTime": "2026-01-01T00:00:00Z"}
     for region in (EAST, WEST):
+        stub_config(stub, dns, region)
         stub.add_response("get_health_check_status", {"HealthCheckObservations": [
             {"Region": "us-east-1", "IPAddress": "1.1.1.1", "StatusReport": status if region == EAST else {
                 "Status": "Success: HTTP Status Code 200", "CheckedTime": "2026-01-01T00:00:00Z"}}]},
@@ -213,16 +224,22 @@ def test_the_sampler_records_route53_next_to_the_harness_resolution(dns: Dns, tm
         with Stubber(client) as stub:  # moto lacks observations and test_dns_answer
             stub_view(stub, dns, east_ok=False)
             sampled = driver.sample_dns()
-            stub.add_client_error("get_health_check_status", "Throttling", "Rate exceeded")
+            stub.add_client_error("get_health_check", "Throttling", "Rate exceeded")
+            stub.add_client_error("get_health_check", "Throttling", "Rate exceeded")
+            stub.add_client_error("test_dns_answer", "Throttling", "Rate exceeded")
             failed = driver.sample_dns()
     finally:
         driver.close()
     # Route 53 already answers west while the harness still resolves east: both, side by side
     assert sampled == DnsSample(resolved=("127.0.0.9",), resolved_region=EAST, route53_answer=(WEST_ALB,),
-                                route53_region=WEST, healthy_share=((EAST, 0.0), (WEST, 1.0)))
+                                route53_region=WEST, healthy_share=((EAST, 0.0), (WEST, 1.0)),
+                                check_healthy=((EAST, False), (WEST, True)))
     assert failed.resolved_region == EAST and failed.route53_answer == ()
-    assert failed.error is not None and failed.error.startswith("Route 53: ClientError"), failed
-    assert "Throttling" in failed.error
+    # every Route 53 call failed: each part unknown, each failure said
+    assert failed.check_healthy == ((EAST, None), (WEST, None)) and failed.route53_region is None
+    assert failed.error is not None and failed.error.startswith(
+        f"Route 53: health check {dns.checks[EAST]}: ClientError"), failed
+    assert failed.error.count("Throttling") == 3
     observation = Observation(ts=1.0, writer=None, writer_region=None, replicas=(), dials={}, azs_down=(),
                               dns=sampled)
     append_sample(run, sample_of(observation))
