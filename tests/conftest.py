@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,15 +31,16 @@ class _SharedLab:
     Each module gets it back at its baseline (faults undone, healthy); a lab that cannot be brought back is
     stopped and the next module starts a fresh one, so no module inherits another's damage."""
 
-    def __init__(self, factory: pytest.TempPathFactory) -> None:
+    def __init__(self, factory: pytest.TempPathFactory, front_door: str = "global-accelerator") -> None:
         self._factory = factory
+        self.front_door = front_door
         self.home: Path | None = None
         self.running: RunningLab | None = None
 
     def acquire(self) -> RunningLab:
         if self.running is None:
             self.home = self._factory.mktemp("aftershock-home")
-            self.running = start_test_lab(self.home / "lab")
+            self.running = start_test_lab(self.home / "lab", self.front_door)
         return self.running
 
     def release(self) -> None:
@@ -60,13 +62,21 @@ def _shared_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_SharedLab
         shared.close()
 
 
-@pytest.fixture(scope="module")
-def lab(_shared_lab: _SharedLab) -> Iterator[RunningLab]:
-    """A real lab for a test module (shared between modules, at its baseline when handed over; stopped and
-    checked for leftovers at the end of the session). ``$AFTERSHOCK_HOME`` points at it during the module."""
-    running = _shared_lab.acquire()
+@pytest.fixture(scope="session")
+def _shared_route53_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_SharedLab]:
+    shared = _SharedLab(tmp_path_factory, front_door="route53-failover")
+    try:
+        yield shared
+    finally:
+        shared.close()
+
+
+@contextmanager
+def _lent(shared: _SharedLab) -> Iterator[RunningLab]:
+    """``shared``'s lab for one module, with ``$AFTERSHOCK_HOME`` pointing at it; back to its baseline after."""
+    running = shared.acquire()
     previous = os.environ.get("AFTERSHOCK_HOME")
-    os.environ["AFTERSHOCK_HOME"] = str(_shared_lab.home)
+    os.environ["AFTERSHOCK_HOME"] = str(shared.home)
     try:
         yield running
     finally:
@@ -74,4 +84,19 @@ def lab(_shared_lab: _SharedLab) -> Iterator[RunningLab]:
             os.environ.pop("AFTERSHOCK_HOME", None)
         else:
             os.environ["AFTERSHOCK_HOME"] = previous
-        _shared_lab.release()
+        shared.release()
+
+
+@pytest.fixture(scope="module")
+def lab(_shared_lab: _SharedLab) -> Iterator[RunningLab]:
+    """A real lab for a test module (shared between modules, at its baseline when handed over; stopped and
+    checked for leftovers at the end of the session). ``$AFTERSHOCK_HOME`` points at it during the module."""
+    with _lent(_shared_lab) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def route53_lab(_shared_route53_lab: _SharedLab) -> Iterator[RunningLab]:
+    """As :func:`lab`, with ``--front-door route53-failover`` (clients resolve the shop through the lab's DNS)."""
+    with _lent(_shared_route53_lab) as running:
+        yield running

@@ -1,41 +1,14 @@
-"""Helpers for tests of the lab's DNS front door: a route53-failover lab, and clients that resolve like real ones."""
+"""Helpers for tests of the lab's DNS front door (its lab: the ``route53_lab`` fixture of tests/conftest.py): clients
+that resolve like real ones."""
 
 from __future__ import annotations
 
 import http.client
-import os
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from aftershock.cli.lab import start_lab
 from aftershock.core.resolver import CachePolicy, StubResolver
-from aftershock.lab.client import LabClient
-from aftershock.lab.state import read_state
-from tests.labkit import RunningLab
-
-
-@contextmanager
-def dns_lab(home: Path) -> Iterator[RunningLab]:
-    """A real lab with ``--front-door route53-failover`` in ``home`` (AFTERSHOCK_HOME while it runs)."""
-    previous = os.environ.get("AFTERSHOCK_HOME")
-    os.environ["AFTERSHOCK_HOME"] = str(home)
-    lab_dir = home / "lab"
-    proc = start_lab(lab_dir, detach=True, front_door="route53-failover")
-    state = read_state(lab_dir)
-    assert state is not None
-    running = RunningLab(lab_dir, proc.pid, state.front_door_url, LabClient(state.control_url), proc)
-    try:
-        yield running
-    finally:
-        running.stop()
-        if previous is None:
-            os.environ.pop("AFTERSHOCK_HOME", None)
-        else:
-            os.environ["AFTERSHOCK_HOME"] = previous
 
 
 def get_health(address: str, port: int, host: str) -> tuple[int, str | None]:

@@ -89,8 +89,9 @@ class RunningLab:
             self.proc.wait(timeout=30)  # stop_lab killed it at the latest: reap it
 
 
-def start_test_lab(lab_dir: Path) -> RunningLab:
-    proc = start_lab(lab_dir, detach=True)
+def start_test_lab(lab_dir: Path, front_door: str = "global-accelerator") -> RunningLab:
+    """A real lab in ``lab_dir`` (``front_door``: ``global-accelerator`` or ``route53-failover``)."""
+    proc = start_lab(lab_dir, detach=True, front_door=front_door)
     state = read_state(lab_dir)
     assert state is not None
     return RunningLab(lab_dir, proc.pid, state.front_door_url, LabClient(state.control_url), proc)

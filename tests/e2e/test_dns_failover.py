@@ -21,14 +21,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.dnskit import dns_lab
 from tests.labkit import RunningLab
 from tests.truth import RTO_TOLERANCE_S, check_rto_phases, first_marker, rto_from_access_log
 
@@ -38,9 +36,8 @@ EAST, WEST = "us-east-1", "us-west-2"
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
-    with dns_lab(tmp_path_factory.mktemp("aftershock-home")) as running:
-        yield running
+def lab(route53_lab: RunningLab) -> RunningLab:
+    return route53_lab
 
 
 def aftershock(*args: str, timeout: float) -> subprocess.Popen[str]:

@@ -20,7 +20,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -31,7 +30,7 @@ from aftershock.core.resolver import StubResolver
 from aftershock.core.target import load_target
 from aftershock.faults.lab_driver import LabDriver
 from aftershock.lab.dns.server import query
-from tests.dnskit import Client, dns_lab, get_health
+from tests.dnskit import Client, get_health
 from tests.labkit import RunningLab
 
 pytestmark = pytest.mark.slow
@@ -39,9 +38,8 @@ EAST, WEST = "us-east-1", "us-west-2"
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLab]:
-    with dns_lab(tmp_path_factory.mktemp("aftershock-home")) as running:
-        yield running
+def lab(route53_lab: RunningLab) -> RunningLab:
+    return route53_lab
 
 
 def dns_of(lab: RunningLab) -> dict[str, Any]:
