@@ -5,9 +5,9 @@ Not a test: run ``.venv/bin/python benchmarks/store_ledger_lab.py [--users 20] [
 starts a private lab (its own ``$AFTERSHOCK_HOME`` in a temporary folder, removed at the end), starts the load as
 ``aftershock run`` does (the built-in journeys, paced, with the timeline and the fresh-connection probe; the cart
 lives in the DynamoDB stand-in, the assets in the S3 stand-in), and alternates windows without and with both store
-ledgers writing at the experiments' rate (``--rate``, 20 writes/s per store, replica watch on), the order flipping
-every repeat. Per window, from the run's timeline (the first 2 s of a window left out: ledgers starting or
-stopping): the shop's requests/s, failures, p50 and p95 latency, for all shop requests and for the cart's
+ledgers writing at ``cross-region-connectivity``'s rate (``--rate``, 10 writes/s per store, replica watch on), the
+order flipping every repeat. Per window, from the run's timeline (the first 2 s of a window left out: ledgers
+starting or stopping): the shop's requests/s, failures, p50 and p95 latency, for all shop requests and for the cart's
 requests (the ones that share the stand-in with the ledgers). The change is the median of the paired changes.
 
 ``benchmarks/store_ledger.py`` measures the worst case beside this one: a closed loop saturating the stand-in server.
@@ -98,7 +98,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--window", type=float, default=30.0, help="seconds per window")
     parser.add_argument("--repeats", type=int, default=4)
-    parser.add_argument("--rate", type=float, default=20.0, help="writes/s per store ledger")
+    parser.add_argument("--rate", type=float, default=10.0, help="writes/s per store ledger")
     args = parser.parse_args()
     from aftershock.cli.lab import start_lab, stop_lab
 
