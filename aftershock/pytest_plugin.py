@@ -230,6 +230,7 @@ def _failure_message(scenario: str, target: str, code: int, summary: dict[str, A
                          f"{unit}")
     if summary.get("deviated"):
         lines.append("the steady state deviated")
+        lines.extend(f"  {line}" for line in summary.get("deviations") or ())
     if summary and summary.get("status") not in (None, "completed"):
         lines.append(f"experiment status: {summary.get('status')}")
     lines.extend(f"error: {error}" for error in summary.get("errors") or [])

@@ -19,6 +19,7 @@ from aftershock.core.plan import RunPlan, read_plan
 from aftershock.core.runfolder import RunFolder
 from aftershock.core.timeline.summary import summarize
 from aftershock.core.verdict import SUMMARY_FILE, Summary, Verdict, read_summary
+from aftershock.deviations import deviations
 from aftershock.probes.live import timeline_now
 
 
@@ -64,7 +65,7 @@ def build_summary(run: RunFolder, plan: RunPlan | None = None, errors: Iterable[
     passed = status == "completed" and not deviated and bool(verdicts) and all(v.met for v in verdicts) and not errors
     return Summary(scenario=plan.scenario, disruption=plan.disruption, target=plan.target, status=status,
                    deviated=deviated, passed=passed, partial=partial, figures=figures, objectives=verdicts,
-                   errors=errors)
+                   errors=errors, deviations=deviations(run, journal) if deviated else [])
 
 
 def write_summary(run: RunFolder, plan: RunPlan | None = None, errors: Iterable[str] = ()) -> Summary:

@@ -272,25 +272,30 @@ class ReplicationLagMeasurement(Measurement):
 
 
 @dataclass(frozen=True, kw_only=True)
-class SloErrorRate(Measurement):
-    """The error-rate SLO probe over a recent window (``value`` None: too few requests)."""
+class SloWindow(Measurement):
+    """An SLO probe over a recent window (``value`` None: too few requests). ``generator_lag_ms``: how late the
+    load generator's own loop ran in the window (None: not recorded), a delay its latencies include."""
 
-    kind: ClassVar[MeasurementKind] = MeasurementKind.SLO_ERROR_RATE
     value: float | None = None
     limit: float = 0.0
     met: bool = False
     requests: int = 0
+    window_s: float = 0.0
+    generator_lag_ms: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
-class SloP95(Measurement):
-    """The p95-latency SLO probe over a recent window, in milliseconds."""
+class SloErrorRate(SloWindow):
+    """The error-rate SLO probe: failed / total."""
+
+    kind: ClassVar[MeasurementKind] = MeasurementKind.SLO_ERROR_RATE
+
+
+@dataclass(frozen=True, kw_only=True)
+class SloP95(SloWindow):
+    """The p95-latency SLO probe, in milliseconds."""
 
     kind: ClassVar[MeasurementKind] = MeasurementKind.SLO_P95_MS
-    value: float | None = None
-    limit: float = 0.0
-    met: bool = False
-    requests: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -354,6 +359,7 @@ __all__ = [
     "ScalingMeasurement",
     "SloErrorRate",
     "SloP95",
+    "SloWindow",
     "StoreRpoMeasurement",
     "TrafficShiftMeasurement",
     "applied_fault_starts",

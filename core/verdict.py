@@ -50,6 +50,8 @@ class Summary:
     objectives: list[Verdict]
     errors: list[str] = field(default_factory=list)
     written_at: float = field(default_factory=time.time)
+    deviations: list[str] = field(default_factory=list)
+    """Why the steady state deviated: one line per hypothesis probe that missed its tolerance."""
 
     @property
     def exit_code(self) -> int:
@@ -60,7 +62,8 @@ class Summary:
         return {"scenario": self.scenario, "disruption": self.disruption, "target": self.target,
                 "status": self.status, "deviated": self.deviated, "passed": self.passed, "partial": self.partial,
                 "figures": self.figures.to_dict(), "objectives": [asdict(v) for v in self.objectives],
-                "errors": list(self.errors), "written_at": self.written_at, "exit_code": self.exit_code}
+                "errors": list(self.errors), "written_at": self.written_at, "exit_code": self.exit_code,
+                "deviations": list(self.deviations)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Summary:
@@ -70,7 +73,8 @@ class Summary:
                    partial=bool(data.get("partial")), figures=Figures.from_dict(data.get("figures") or {}),
                    objectives=[Verdict(**v) for v in data.get("objectives") or ()],
                    errors=[str(e) for e in data.get("errors") or ()],
-                   written_at=float(data.get("written_at") or 0.0))
+                   written_at=float(data.get("written_at") or 0.0),
+                   deviations=[str(d) for d in data.get("deviations") or ()])
 
 
 def read_summary(run: RunFolder) -> Summary | None:

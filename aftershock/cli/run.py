@@ -38,6 +38,8 @@ def print_summary(run: RunFolder, summary: Summary) -> None:
             measured = with_error(v.measured, summary.figures.rto.rto_error_s, v.unit)
         table.add_row(v.name, f"<= {v.target:g} {v.unit}", measured, "yes" if v.met else "[red]no[/]")
     console.print(table)
+    for line in summary.deviations:
+        console.print(f"[yellow]deviated:[/] {line}", highlight=False)
     rto = summary.figures.rto
     warning = rto_error_warning(rto.rto_s, rto.rto_error_s, rto.clock_offset_ms) if rto is not None else None
     if warning:

@@ -70,6 +70,9 @@ def serve(settings: ServeSettings, say: Callable[[str], None]) -> None:
         sock.close()
         raise UsageError(f"cannot bind {settings.host}:{settings.port} ({exc.strerror}): pick another --bind "
                          "(port 0 takes a free one)") from None
+    # listening before the address is printed: a client that connects at once waits in the backlog until uvicorn
+    # accepts it, instead of being refused
+    sock.listen(2048)
     port = sock.getsockname()[1]
     console = Console(runs=settings.runs, plans=settings.plans, history_db=settings.history_db, token=token,
                       interval_s=settings.interval_s, redact=Redactor.from_environment(extra=(token or "",)))

@@ -8,6 +8,8 @@ from typing import Any
 
 from aftershock.core.measurements import RtoMeasurement
 from aftershock.core.runfolder import RunFolder
+from aftershock.core.timeline.model import LoopLag
+from aftershock.core.timeline.store import TimelineWriter, encode_lag
 from aftershock.probes.live import record
 from aftershock.probes.slo import error_rate_within, p95_latency_within
 from tests.runkit import measurements, requests_between, write_timeline
@@ -88,3 +90,20 @@ def test_traffic_not_yet_delivered_is_not_judged(run: RunFolder) -> None:
 
 def test_min_requests_zero_without_traffic_is_not_within_slo(run: RunFolder) -> None:
     assert error_rate_within(min_requests=0, wait_s=0, configuration=config(run)) is False
+
+
+def test_the_probes_record_how_late_the_load_generator_ran_in_their_window(run: RunFolder) -> None:
+    """A latency the harness measured includes its own loop's delay: the window's worst loop lag is recorded."""
+    now = time.time()
+    write_timeline(run, requests_between(now - 8, now, slow=[(now - 3, now)], slow_ms=900.0))
+    start_ms = int((now - 2.5) * 1000) // 100 * 100
+    with TimelineWriter(run.file("timeline-lag.jsonl"), bucket_ms=100, writer="test") as out:
+        out.write_records([encode_lag(LoopLag(start_ms=start_ms, bucket_ms=100, max_ms=131.7, samples=10)),
+                           encode_lag(LoopLag(start_ms=start_ms - 6000, bucket_ms=100, max_ms=400.0, samples=10))])
+    assert p95_latency_within(max_p95_ms=500, window_s=3, configuration=config(run)) is False
+    [p95] = measurements(run, "slo.p95_ms")
+    # the lag inside the window plus one 10 ms sample period; the older, larger lag is outside it
+    assert (p95["window_s"], p95["generator_lag_ms"]) == (3, 141.7)
+    assert error_rate_within(window_s=3, configuration=config(run)) is True
+    [rate] = measurements(run, "slo.error_rate")
+    assert rate["generator_lag_ms"] == 141.7
