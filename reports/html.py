@@ -73,7 +73,8 @@ def _overview(data: ReportData) -> str:
         ("Target", escape(run.target)),
         ("Started", escape(text.when(run.started_at))),
         ("Duration", escape(text.seconds(text.duration(data)))),
-        ("Experiment status", escape(data.status) + (" - steady state deviated" if data.deviated else "")),
+        ("Experiment status", escape(data.status) + (" - steady state deviated" + "".join(
+            f"<br><span class='muted'>{escape(line)}</span>" for line in data.deviations) if data.deviated else "")),
         ("Run folder", f"<code>{escape(data.run_id)}</code>"),
     ]
     return "<table>" + "".join(f"<tr><th style='width:28%'>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>"

@@ -23,7 +23,8 @@ def _hypothesis_failure(data: ReportData) -> str | None:
     if data.hypothesis_before is False:
         return "the steady-state hypothesis was not met before the method: nothing was injected"
     if data.deviated or data.hypothesis_after is False:
-        return "the steady state deviated: the hypothesis was not met after the method"
+        return "the steady state deviated: the hypothesis was not met after the method" + "".join(
+            f"; {line}" for line in data.deviations)
     return None
 
 

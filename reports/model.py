@@ -119,6 +119,7 @@ class ReportData:
     timeline: Timeline
     errors: tuple[str, ...]
     problems: tuple[str, ...]
+    deviations: tuple[str, ...] = ()  # why the steady state deviated, one line per probe (summary.json)
 
     @property
     def verdict(self) -> Verdict:
@@ -376,6 +377,7 @@ def load_report_data(run_dir: Path) -> ReportData:
         timeline=_timeline(run_dir, problems),
         errors=tuple(str(e) for e in summary.get("errors") or ()),
         problems=tuple(problems),
+        deviations=tuple(str(d) for d in summary.get("deviations") or ()),
     )
 
 

@@ -141,7 +141,7 @@ def verdict_sentence(data: ReportData) -> str:
     met_count = sum(1 for o in data.objectives if o.met)
     text = f"{data.verdict}: {met_count} of {len(data.objectives)} objectives met"
     if data.deviated:
-        text += "; the steady state deviated"
+        text += "; the steady state deviated" + "".join(f" ({line})" for line in data.deviations)
     if data.status != "completed":
         text += f"; experiment status {data.status}"
     return text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -84,3 +86,16 @@ def test_out_dir_and_empty_folder(tmp_path: Path) -> None:
     assert paths.html.parent == tmp_path / "out"
     assert "nothing was recorded" in paths.html.read_text()
     assert load_report_data(run_dir).verdict == "PARTIAL"
+
+
+def test_why_the_steady_state_deviated_is_in_every_report(run_factory: MakeRun) -> None:
+    run_dir = run_factory(deviated=True)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    why = ("after the method: p95-latency-within-slo: p95 567 ms > 500 ms over the last 3 s (45 requests); the load "
+           "generator's own loop lagged up to 142 ms in that window")
+    (run_dir / "summary.json").write_text(json.dumps({**summary, "deviations": [why]}))
+    paths = write_reports(run_dir, record_history=False)
+    assert _cases(paths.junit)["steady-state-hypothesis"] == (
+        f"the steady state deviated: the hypothesis was not met after the method; {why}")
+    assert html.escape(why) in paths.html.read_text()
+    assert f"the steady state deviated ({why})" in paths.markdown.read_text()
