@@ -26,10 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from aftershock.core.dns_sample import DnsSample
 from aftershock.core.phases import Boundary, PlatformEvent
 from aftershock.core.route53 import Route53
 from aftershock.core.samples import Sample
-from aftershock.faults.aws.health_events import observed_at
+from aftershock.faults.aws.health_events import observed_at, transitions
 
 ROUTE53_SOURCE = "route53-health-checks"
 """Route 53's status of the target's health checks and its answer for the name (``test_dns_answer``)."""
@@ -40,6 +41,11 @@ def _known(samples: Iterable[Sample]) -> Iterable[Sample]:
     return (s for s in samples if s.error is None and s.dns is not None)
 
 
+def _dns(sample: Sample) -> DnsSample:
+    assert sample.dns is not None  # only samples of _known
+    return sample.dns
+
+
 def _share(sample: Sample, region: str) -> str:
     share = dict(sample.dns.healthy_share).get(region) if sample.dns is not None else None
     return "checkers' share unknown" if share is None else f"{share:.1%} of the checkers healthy"
@@ -47,39 +53,22 @@ def _share(sample: Sample, region: str) -> str:
 
 def _check_events(samples: Iterable[Sample], dns: Route53) -> list[PlatformEvent]:
     found: list[PlatformEvent] = []
-    before: dict[str, tuple[float, bool]] = {}
-    for sample in _known(samples):
-        assert sample.dns is not None
-        for region, healthy in sample.dns.check_healthy:
-            if healthy is None:
-                continue
-            previous, before[region] = before.get(region), (sample.ts, healthy)
-            if previous is None or previous[1] == healthy:
-                continue
-            check = dns.check_of(region)
-            kind, boundary = (("dns.health_check_recovered", Boundary.REPAIRED) if healthy
-                              else ("dns.health_check_failed", Boundary.DETECTED))
-            found.append(PlatformEvent(sample.ts, boundary, (
-                f"{kind} {region} (health check {check.id if check else 'of no listed id'} of {dns.record}: "
-                f"{_share(sample, region)}; {sample.ts - previous[0]:.2f} s after the last sample)")))
+    for sample, region, _, healthy, gap in transitions(_known(samples), lambda s: _dns(s).check_healthy):
+        check = dns.check_of(region)
+        kind, boundary = (("dns.health_check_recovered", Boundary.REPAIRED) if healthy
+                          else ("dns.health_check_failed", Boundary.DETECTED))
+        found.append(PlatformEvent(sample.ts, boundary, (
+            f"{kind} {region} (health check {check.id if check else 'of no listed id'} of {dns.record}: "
+            f"{_share(sample, region)}; {gap:.2f} s after the last sample)")))
     return found
 
 
 def _answer_events(samples: Iterable[Sample], dns: Route53) -> list[PlatformEvent]:
     found: list[PlatformEvent] = []
-    before: tuple[float, str] | None = None
-    for sample in _known(samples):
-        assert sample.dns is not None
-        region = sample.dns.route53_region
-        if region is None:
-            continue
-        previous, before = before, (sample.ts, region)
-        if previous is None or previous[1] == region:
-            continue
-        seen = f"{sample.ts - previous[0]:.2f} s after the last sample"
+    for sample, _, was, region, gap in transitions(_known(samples), lambda s: (("answer", _dns(s).route53_region),)):
+        seen = f"{gap:.2f} s after the last sample"
         found.append(PlatformEvent(sample.ts, Boundary.REPAIRED,
-                                   f"dns.answer_changed {dns.record}: {previous[1]} -> {region} (test_dns_answer; "
-                                   f"{seen})"))
+                                   f"dns.answer_changed {dns.record}: {was} -> {region} (test_dns_answer; {seen})"))
         found.append(PlatformEvent(sample.ts + dns.ttl_s, Boundary.REPAIRED,
                                    f"dns.ttl_expired {region} (the answer changed + TTL {dns.ttl_s:g} s, "
                                    f"front_door.dns.ttl_s; {seen})"))
@@ -94,19 +83,10 @@ def route53_events(samples: Sequence[Sample], dns: Route53) -> list[PlatformEven
 def arc_events(samples: Iterable[Sample]) -> list[PlatformEvent]:
     """Boundaries from the ARC routing control states in ``samples`` (in order), oldest first."""
     found: list[PlatformEvent] = []
-    before: dict[str, tuple[float, str]] = {}
-    for sample in _known(samples):
-        assert sample.dns is not None
-        for region, state in sample.dns.routing_controls:
-            if state is None:
-                continue
-            previous, before[region] = before.get(region), (sample.ts, state)
-            if previous is None or previous[1] == state:
-                continue
-            boundary = Boundary.DETECTED if state == "Off" else Boundary.REPAIRED
-            found.append(PlatformEvent(sample.ts, boundary, (
-                f"arc.routing_control_updated {region} {state} (was {previous[1]}; "
-                f"{sample.ts - previous[0]:.2f} s after the last sample)")))
+    for sample, region, was, state, gap in transitions(_known(samples), lambda s: _dns(s).routing_controls):
+        boundary = Boundary.DETECTED if state == "Off" else Boundary.REPAIRED
+        found.append(PlatformEvent(sample.ts, boundary, (
+            f"arc.routing_control_updated {region} {state} (was {was}; {gap:.2f} s after the last sample)")))
     return found
 
 

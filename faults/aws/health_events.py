@@ -19,7 +19,8 @@ to compare with and marks nothing (not guessed).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TypeVar
 
 from aftershock.core.phases import Boundary, PlatformEvent
 from aftershock.core.samples import Sample
@@ -31,6 +32,28 @@ BAD_STATES = ("unhealthy", "unhealthy.draining", "unavailable")
 deregistered, no new requests)."""
 MAX_GAP_S = 10.0
 """The longest gap between two samples around a window with none inside that still counts as observed."""
+
+
+V = TypeVar("V")
+
+
+def transitions(samples: Iterable[Sample], values: Callable[[Sample], Iterable[tuple[str, V | None]]]
+                ) -> Iterator[tuple[Sample, str, V, V, float]]:
+    """Per key of ``values(sample)``, each change of its value between the consecutive samples that know it:
+    ``(sample, key, was, now, seconds since the sample that saw was)``. None (unknown) is skipped, so the gap
+    widens; the first known value marks nothing."""
+    before: dict[str, tuple[float, V]] = {}
+    for sample in samples:
+        for key, value in values(sample):
+            if value is None:
+                continue
+            previous, before[key] = before.get(key), (sample.ts, value)
+            if previous is not None and previous[1] != value:
+                yield sample, key, previous[1], value, sample.ts - previous[0]
+
+
+def _answered(samples: Iterable[Sample]) -> Iterator[Sample]:
+    return (s for s in samples if s.error is None)
 
 
 def _counts(states: tuple[tuple[str, int], ...]) -> str:
@@ -52,49 +75,34 @@ def _alb_change(before: dict[str, int], now: dict[str, int]) -> str | None:
 def alb_events(samples: Iterable[Sample]) -> list[PlatformEvent]:
     """Boundaries from the ALB target health in ``samples`` (in order), oldest first."""
     found: list[PlatformEvent] = []
-    before: dict[str, tuple[float, tuple[tuple[str, int], ...]]] = {}
-    for sample in samples:
-        if sample.error is not None:
-            continue
-        for lb, states in sample.alb_target_states:
-            previous, before[lb] = before.get(lb), (sample.ts, states)
-            if previous is None:
-                continue
-            was, now = dict(previous[1]), dict(states)
-            seen = f"{_counts(states)}; {_counts(previous[1])} {sample.ts - previous[0]:.2f} s before"
-            worse = _alb_change(was, now)
-            if worse is not None:
-                found.append(PlatformEvent(sample.ts, Boundary.DETECTED, f"alb {lb}: {worse} ({seen})"))
-                if now.get("healthy", 0) > 0:  # with none healthy the load balancer fails open: nothing moved
-                    found.append(PlatformEvent(sample.ts, Boundary.REPAIRED,
-                                               f"alb {lb}: traffic only to the healthy target(s) ({seen})"))
-            elif now.get("healthy", 0) > was.get("healthy", 0):
-                found.append(PlatformEvent(sample.ts, Boundary.REPAIRED, f"alb {lb}: target(s) healthy ({seen})"))
+    for sample, lb, old, states, gap in transitions(_answered(samples), lambda s: s.alb_target_states):
+        was, now = dict(old), dict(states)
+        seen = f"{_counts(states)}; {_counts(old)} {gap:.2f} s before"
+        worse = _alb_change(was, now)
+        if worse is not None:
+            found.append(PlatformEvent(sample.ts, Boundary.DETECTED, f"alb {lb}: {worse} ({seen})"))
+            if now.get("healthy", 0) > 0:  # with none healthy the load balancer fails open: nothing moved
+                found.append(PlatformEvent(sample.ts, Boundary.REPAIRED,
+                                           f"alb {lb}: traffic only to the healthy target(s) ({seen})"))
+        elif now.get("healthy", 0) > was.get("healthy", 0):
+            found.append(PlatformEvent(sample.ts, Boundary.REPAIRED, f"alb {lb}: target(s) healthy ({seen})"))
     return found
 
 
 def ga_events(samples: Iterable[Sample]) -> list[PlatformEvent]:
     """Boundaries from the Global Accelerator endpoint health in ``samples`` (in order), oldest first."""
     found: list[PlatformEvent] = []
-    before: dict[str, tuple[float, bool]] = {}
-    for sample in samples:
-        if sample.error is not None:
+    for sample, region, _, ok, gap in transitions(_answered(samples), lambda s: s.endpoints_healthy):
+        seen = f"{gap:.2f} s after the last sample"
+        if ok:
+            found.append(PlatformEvent(sample.ts, Boundary.REPAIRED, f"ga {region}: endpoints healthy ({seen})"))
             continue
+        found.append(PlatformEvent(sample.ts, Boundary.DETECTED, f"ga {region}: endpoint(s) unhealthy ({seen})"))
         dials = dict(sample.dials)
-        state = dict(sample.endpoints_healthy)
-        for region, ok in sample.endpoints_healthy:
-            previous, before[region] = before.get(region), (sample.ts, ok)
-            if previous is None or previous[1] == ok:
-                continue
-            seen = f"{sample.ts - previous[0]:.2f} s after the last sample"
-            if ok:
-                found.append(PlatformEvent(sample.ts, Boundary.REPAIRED, f"ga {region}: endpoints healthy ({seen})"))
-                continue
-            found.append(PlatformEvent(sample.ts, Boundary.DETECTED, f"ga {region}: endpoint(s) unhealthy ({seen})"))
-            others = sorted(r for r, healthy in state.items() if healthy and r != region and dials.get(r, 0) > 0)
-            if others:
-                found.append(PlatformEvent(sample.ts, Boundary.REPAIRED,
-                                           f"ga {region}: traffic moved to {', '.join(others)} ({seen})"))
+        others = sorted(r for r, healthy in sample.endpoints_healthy if healthy and r != region and dials.get(r, 0) > 0)
+        if others:
+            found.append(PlatformEvent(sample.ts, Boundary.REPAIRED,
+                                       f"ga {region}: traffic moved to {', '.join(others)} ({seen})"))
     return found
 
 
@@ -114,4 +122,4 @@ def observed_at(times: Sequence[float], since: float, until: float) -> bool:
     return bool(before and after and min(after) - max(before) <= MAX_GAP_S)
 
 
-__all__ = ["ALB_SOURCE", "GA_SOURCE", "alb_events", "ga_events", "observed", "observed_at"]
+__all__ = ["ALB_SOURCE", "GA_SOURCE", "alb_events", "ga_events", "observed", "observed_at", "transitions"]
